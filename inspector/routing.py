@@ -1,0 +1,5 @@
+"""Websocket routes of the inspector."""
+
+from __future__ import annotations
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Orchestration configuration as YAML: parsing and validation (pure Python, no Django)."""
