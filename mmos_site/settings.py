@@ -124,6 +124,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Hands back steps whose worker died (lease expired): recovery within ~25 s.
+    "steps-reap": {"task": "orchestration.steps_reap", "schedule": 5.0},
+}
 
 # --- auth, sessions, security --------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -177,6 +177,7 @@ def config_from_data(data: Any) -> OrchestrationConfig:
         raise ConfigError(r.problems)
     arbiter = _specialist(r, ARBITER_ROLE, orch.get("arbiter"), "orchestration.arbiter")
     specialists = []
+    roles: set[str] = set()
     raw_specs = orch.get("specialists")
     if r.mapping(raw_specs, "orchestration.specialists", set(raw_specs or {})) is not None:
         for role, body in raw_specs.items():
@@ -186,8 +187,10 @@ def config_from_data(data: Any) -> OrchestrationConfig:
             elif role == ARBITER_ROLE:
                 r.problem(path, "the arbiter is configured under orchestration.arbiter")
             else:
+                # Count the role as declared even if its body has problems, so rules naming it
+                # don't add a second, misleading error.
+                roles.add(role)
                 specialists.append(_specialist(r, role, body, path))
-    roles = {s.role for s in specialists if s is not None}
     rules = _rules(r, orch.get("routing", {}), roles)
     conversation = _conversation(r, orch.get("conversation", {}))
     known = {s.name for s in servers}

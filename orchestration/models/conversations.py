@@ -97,8 +97,10 @@ class Conversation(models.Model):
     routing_decision = models.JSONField(null=True, blank=True)
     final_answer = models.TextField(blank=True)
 
-    # Every message and event takes the next value; the inspector orders and catches up by it.
+    # Every message and every change the inspector shows takes the next value; a client that
+    # reconnects asks for everything after the last seq it saw.
     last_seq = models.PositiveIntegerField(default=0)
+    status_seq = models.PositiveIntegerField(default=0)
 
     forked_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
@@ -127,6 +129,7 @@ class Thread(models.Model):
     """One participant's own view of the conversation (what it was shown, in order)."""
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="threads")
+    key = models.CharField(max_length=300, help_text="e.g. arbiter, consult:<call id>")
     participant = models.CharField(max_length=64, help_text="arbiter, a specialist role, operator")
     label = models.CharField(max_length=200, blank=True)
     parent = models.ForeignKey(
@@ -136,6 +139,9 @@ class Thread(models.Model):
 
     class Meta:
         ordering = ["conversation", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "key"], name="thread_key_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.participant} thread {self.pk}"
@@ -157,6 +163,9 @@ class Message(models.Model):
         Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
     )
     seq = models.PositiveIntegerField()
+    journal_key = models.CharField(
+        max_length=300, help_text="Idempotency key: a step that runs again finds what it wrote."
+    )
     sender = models.CharField(max_length=64)
     recipient = models.CharField(max_length=64)
     role = models.CharField(max_length=16, choices=Role.choices)
@@ -192,6 +201,9 @@ class Message(models.Model):
         ordering = ["conversation", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["conversation", "journal_key"], name="message_journal_key_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -217,6 +229,8 @@ class ToolCall(models.Model):
         Message, null=True, blank=True, on_delete=models.CASCADE, related_name="tool_call_rows"
     )
     call_id = models.CharField(max_length=100)
+    journal_key = models.CharField(max_length=300)
+    seq = models.PositiveIntegerField(default=0, help_text="The conversation seq of the last change.")
     name = models.CharField(max_length=200)
     arguments = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.PROPOSED)
@@ -231,6 +245,11 @@ class ToolCall(models.Model):
     class Meta:
         ordering = ["conversation", "id"]
         indexes = [models.Index(fields=["conversation", "status"], name="toolcall_conv_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "journal_key"], name="toolcall_journal_key_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
@@ -258,6 +277,8 @@ class Escalation(models.Model):
         ToolCall, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.QUESTION)
+    journal_key = models.CharField(max_length=300)
+    seq = models.PositiveIntegerField(default=0, help_text="The conversation seq of the last change.")
     question = models.TextField()
     options = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
@@ -272,6 +293,11 @@ class Escalation(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "-created_at"], name="escalation_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "journal_key"], name="escalation_journal_key_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on conversation {self.conversation_id} ({self.status})"

@@ -1,0 +1,303 @@
+"""The engine's ``RunJournal`` on the database.
+
+Every write is idempotent by its journal key and happens only while this worker still holds the
+step's lease: a stale worker (its lease expired and the step was handed to another) is refused
+with ``LeaseLost``, and writes to a cancelled run raise ``RunCancelled``. Events go out after
+commit, each with the conversation's ``seq``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.db.models import F
+
+from orchestration.engine.ports import (
+    EscalationRecord,
+    MessageRecord,
+    RecordedMessage,
+    ToolCallRecord,
+)
+from orchestration.engine.types import Attempt, Timing, Usage
+from orchestration.models import Conversation, Escalation, Message, Step, Thread, ToolCall
+from orchestration.services.events import event_publish, event_publish_async
+
+
+class LeaseLost(Exception):
+    """This worker no longer owns the step; another worker may be running it."""
+
+
+class RunCancelled(Exception):
+    """The run was cancelled (or otherwise ended) while the step was working."""
+
+
+def seq_next(conversation_id: int) -> int:
+    """Take the conversation's next ``seq``. Call inside a transaction: the row stays locked
+    (PostgreSQL) or the database is write-locked (SQLite, IMMEDIATE) until commit."""
+    Conversation.objects.filter(pk=conversation_id).update(last_seq=F("last_seq") + 1)
+    return Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
+
+
+class DatabaseRunJournal:
+    def __init__(self, *, conversation_id: int, step_id: int, owner: str) -> None:
+        self.conversation_id = conversation_id
+        self.step_id = step_id
+        self.owner = owner
+
+    # --- the port -------------------------------------------------------------------------
+
+    async def message_lookup(self, key: str) -> RecordedMessage | None:
+        return await sync_to_async(self.message_lookup_sync)(key)
+
+    async def message_record(self, record: MessageRecord) -> RecordedMessage:
+        return await sync_to_async(self.message_record_sync)(record)
+
+    async def tool_call_lookup(self, key: str) -> ToolCallRecord | None:
+        return await sync_to_async(self.tool_call_lookup_sync)(key)
+
+    async def tool_call_record(self, record: ToolCallRecord) -> None:
+        await sync_to_async(self.tool_call_record_sync)(record)
+
+    async def escalation_open(self, record: EscalationRecord) -> None:
+        await sync_to_async(self.escalation_open_sync)(record)
+
+    async def conversation_update(self, **changes: Any) -> None:
+        await sync_to_async(self.conversation_update_sync)(**changes)
+
+    async def stream_delta(self, key: str, participant: str, text: str) -> None:
+        await event_publish_async(
+            conversation_id=self.conversation_id,
+            type="message.delta",
+            seq=0,  # deltas are not stored; they belong to the message recorded under ``key``
+            key=key,
+            participant=participant,
+            text=text,
+        )
+
+    # --- synchronous implementations --------------------------------------------------------
+
+    def guard(self) -> None:
+        """Refuse writes from a worker that lost its lease, and writes to a finished run."""
+        step = (
+            Step.objects.select_for_update()
+            .filter(pk=self.step_id)
+            .values("status", "lease_owner", "conversation__status")
+            .first()
+        )
+        if step is None or step["status"] != Step.Status.RUNNING or step["lease_owner"] != self.owner:
+            raise LeaseLost(f"step {self.step_id} is no longer leased to {self.owner}")
+        if step["conversation__status"] in Conversation.TERMINAL:
+            raise RunCancelled(f"conversation {self.conversation_id} is {step['conversation__status']}")
+
+    def message_lookup_sync(self, key: str) -> RecordedMessage | None:
+        row = (
+            Message.objects.filter(conversation_id=self.conversation_id, journal_key=key)
+            .select_related("thread")
+            .first()
+        )
+        return None if row is None else RecordedMessage(seq=row.seq, record=message_record_of(row))
+
+    def message_record_sync(self, record: MessageRecord) -> RecordedMessage:
+        with transaction.atomic():
+            existing = self.message_lookup_sync(record.key)
+            if existing is not None:
+                return existing
+            self.guard()
+            thread = self._thread(record)
+            seq = seq_next(self.conversation_id)
+            row = Message.objects.create(
+                conversation_id=self.conversation_id,
+                thread=thread,
+                seq=seq,
+                journal_key=record.key,
+                sender=record.sender,
+                recipient=record.recipient,
+                role=record.role,
+                content=record.content,
+                original_content=record.original_content,
+                review=record.review,
+                withheld=list(record.withheld),
+                tool_calls=list(record.tool_calls),
+                tool_call_id=record.tool_call_id,
+                model=record.model,
+                server=record.server,
+                done_reason=record.done_reason,
+                prompt_tokens=record.usage.prompt_tokens,
+                completion_tokens=record.usage.completion_tokens,
+                estimated_prompt_tokens=record.estimated_prompt_tokens,
+                truncation_suspected=record.truncation_suspected,
+                queue_wait_ms=record.timing.queue_wait_ms,
+                load_ms=record.timing.load_ms,
+                prompt_eval_ms=record.timing.prompt_eval_ms,
+                generation_ms=record.timing.generation_ms,
+                total_ms=record.timing.total_ms,
+                attempts=[asdict(a) for a in record.attempts],
+                step_id=self.step_id,
+            )
+            event_publish(
+                conversation_id=self.conversation_id,
+                type="message.created",
+                seq=seq,
+                message_id=row.pk,
+                key=record.key,
+            )
+        return RecordedMessage(seq=seq, record=record)
+
+    def _thread(self, record: MessageRecord) -> Thread:
+        parent = None
+        if record.parent_thread_key:
+            parent = Thread.objects.filter(
+                conversation_id=self.conversation_id, key=record.parent_thread_key
+            ).first()
+        thread, _ = Thread.objects.get_or_create(
+            conversation_id=self.conversation_id,
+            key=record.thread_key,
+            defaults={
+                "participant": record.participant,
+                "label": record.thread_label,
+                "parent": parent,
+            },
+        )
+        return thread
+
+    def tool_call_lookup_sync(self, key: str) -> ToolCallRecord | None:
+        row = ToolCall.objects.filter(conversation_id=self.conversation_id, journal_key=key).first()
+        return None if row is None else tool_call_record_of(row)
+
+    def tool_call_record_sync(self, record: ToolCallRecord) -> None:
+        with transaction.atomic():
+            self.guard()
+            message = None
+            if record.message_key:
+                message = Message.objects.filter(
+                    conversation_id=self.conversation_id, journal_key=record.message_key
+                ).first()
+            seq = seq_next(self.conversation_id)
+            row, created = ToolCall.objects.update_or_create(
+                conversation_id=self.conversation_id,
+                journal_key=record.key,
+                defaults={
+                    "call_id": record.call_id,
+                    "name": record.name,
+                    "arguments": record.arguments,
+                    "status": record.status,
+                    "result": record.result,
+                    "error": record.error,
+                    "repairs": list(record.repairs),
+                    "message": message,
+                    "seq": seq,
+                },
+            )
+            if created:
+                Conversation.objects.filter(pk=self.conversation_id).update(
+                    tool_calls_used=F("tool_calls_used") + 1
+                )
+            event_publish(
+                conversation_id=self.conversation_id,
+                type="tool_call.updated",
+                seq=seq,
+                tool_call_id=row.pk,
+            )
+
+    def escalation_open_sync(self, record: EscalationRecord) -> None:
+        with transaction.atomic():
+            if Escalation.objects.filter(
+                conversation_id=self.conversation_id, journal_key=record.key
+            ).exists():
+                return
+            self.guard()
+            tool_call = None
+            if record.tool_call_key:
+                tool_call = ToolCall.objects.filter(
+                    conversation_id=self.conversation_id, journal_key=record.tool_call_key
+                ).first()
+            seq = seq_next(self.conversation_id)
+            row = Escalation.objects.create(
+                conversation_id=self.conversation_id,
+                journal_key=record.key,
+                kind=record.kind,
+                question=record.question,
+                options=list(record.options),
+                tool_call=tool_call,
+                seq=seq,
+            )
+            event_publish(
+                conversation_id=self.conversation_id,
+                type="escalation.opened",
+                seq=seq,
+                escalation_id=row.pk,
+            )
+
+    def conversation_update_sync(self, **changes: Any) -> None:
+        fields: dict[str, Any] = {}
+        for name in ("phase", "classification", "routing_decision"):
+            if name in changes:
+                fields[name] = changes[name]
+        for name in ("tokens_used", "tool_calls_used"):
+            if changes.get(name):
+                fields[name] = F(name) + int(changes[name])
+        if not fields:
+            return
+        with transaction.atomic():
+            self.guard()
+            shown = {"phase", "classification", "routing_decision"} & set(fields)
+            if shown:
+                fields["status_seq"] = seq = seq_next(self.conversation_id)
+            Conversation.objects.filter(pk=self.conversation_id).update(**fields)
+            if shown:
+                event_publish(
+                    conversation_id=self.conversation_id,
+                    type="conversation.status",
+                    seq=seq,
+                    changed=sorted(shown),
+                )
+
+
+def message_record_of(row: Message) -> MessageRecord:
+    """The engine's view of a stored message."""
+    return MessageRecord(
+        key=row.journal_key,
+        thread_key=row.thread.key if row.thread_id else "",
+        participant=row.thread.participant if row.thread_id else row.sender,
+        sender=row.sender,
+        recipient=row.recipient,
+        role=row.role,
+        content=row.content,
+        tool_calls=tuple(row.tool_calls or ()),
+        tool_call_id=row.tool_call_id,
+        model=row.model,
+        server=row.server,
+        done_reason=row.done_reason,
+        usage=Usage(prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens),
+        timing=Timing(
+            queue_wait_ms=row.queue_wait_ms,
+            load_ms=row.load_ms,
+            prompt_eval_ms=row.prompt_eval_ms,
+            generation_ms=row.generation_ms,
+            total_ms=row.total_ms,
+        ),
+        attempts=tuple(Attempt(**a) for a in row.attempts or ()),
+        estimated_prompt_tokens=row.estimated_prompt_tokens,
+        truncation_suspected=row.truncation_suspected,
+        original_content=row.original_content,
+        review=row.review,
+        withheld=tuple(row.withheld or ()),
+        thread_label=row.thread.label if row.thread_id else "",
+    )
+
+
+def tool_call_record_of(row: ToolCall) -> ToolCallRecord:
+    return ToolCallRecord(
+        key=row.journal_key,
+        call_id=row.call_id,
+        name=row.name,
+        arguments=row.arguments,
+        status=row.status,
+        result=row.result,
+        error=row.error,
+        repairs=tuple(row.repairs or ()),
+        message_key=row.message.journal_key if row.message_id else "",
+    )
