@@ -100,7 +100,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_mmos.sqlite3")}
+    # A file, not memory: tests start real workers that must share the test database. One per
+    # test process, so two test runs on one machine never share (or delete) each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_mmos_{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis, channels, celery ---------------------------------------------------------------
@@ -124,9 +126,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A worker renews its step's lease every quarter of this; beat reaps expired leases every
+# quarter too, so a run whose worker died goes on within about 1.25 leases (25 s by default).
+MMOS_STEP_LEASE_SECONDS = float(os.environ.get("MMOS_STEP_LEASE_SECONDS", "20"))
 CELERY_BEAT_SCHEDULE = {
-    # Hands back steps whose worker died (lease expired): recovery within ~25 s.
-    "steps-reap": {"task": "orchestration.steps_reap", "schedule": 5.0},
+    "steps-reap": {"task": "orchestration.steps_reap", "schedule": MMOS_STEP_LEASE_SECONDS / 4},
 }
 
 # --- auth, sessions, security --------------------------------------------------------------

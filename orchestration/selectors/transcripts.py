@@ -72,9 +72,10 @@ def transcript_text(transcript: dict[str, Any]) -> str:
     for e in transcript["escalations"]:
         if e["status"] == "open":
             lines.append(f"? escalation {e['id']} ({e['kind']}) waits: {e['question']}")
-    lines.append(f"status: {transcript['status']}" + (
-        f" — {transcript['status_reason']}" if transcript["status_reason"] else ""
-    ))
+    lines.append(
+        f"status: {transcript['status']}"
+        + (f" — {transcript['status_reason']}" if transcript["status_reason"] else "")
+    )
     if transcript["final_answer"]:
         lines.append(f"final answer: {transcript['final_answer']}")
     return "\n".join(lines)

@@ -6,6 +6,8 @@ import functools
 
 import redis
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from orchestration.engine.client import ModelClient
 from orchestration.engine.state import SpecialistInfo
@@ -18,6 +20,12 @@ from orchestration.providers.pool import ServerPool, ServerSpec
 def server_pool() -> ServerPool:
     """One pool per process: slots and breakers live in Redis and are shared by every worker."""
     return ServerPool(redis.Redis.from_url(settings.REDIS_URL))
+
+
+@receiver(setting_changed)
+def _pool_reset(*, setting: str, **kwargs) -> None:
+    if setting == "REDIS_URL":
+        server_pool.cache_clear()
 
 
 def server_spec(server: Server) -> ServerSpec:

@@ -21,7 +21,7 @@ from orchestration.services.journal import DatabaseRunJournal, LeaseLost, RunCan
 from orchestration.services.model_directory import DatabaseModelDirectory
 from orchestration.services.run_state import run_state_load
 from orchestration.services.steps import (
-    RENEW_EVERY_SECONDS,
+    renew_every_seconds,
     step_claim,
     step_complete,
     step_fail,
@@ -74,7 +74,7 @@ async def _run_leased(step: Step, owner: str, state, journal, models) -> StepOut
 
     async def keep_lease() -> None:
         while not work.done():
-            await asyncio.sleep(RENEW_EVERY_SECONDS)
+            await asyncio.sleep(renew_every_seconds())
             if not await sync_to_async(step_lease_renew)(step_id=step.pk, owner=owner):
                 lost.append(await sync_to_async(_why_lost)(step.conversation_id, owner))
                 work.cancel()

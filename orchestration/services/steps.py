@@ -16,6 +16,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -27,11 +28,20 @@ from orchestration.services.journal import LeaseLost, seq_next
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = 20
-RENEW_EVERY_SECONDS = 5
-# A pending step whose task message may have been lost is enqueued again after this long.
-REQUEUE_AFTER_SECONDS = 30
 MAX_STEP_ATTEMPTS = 3
+
+
+def lease_seconds() -> float:
+    return settings.MMOS_STEP_LEASE_SECONDS
+
+
+def renew_every_seconds() -> float:
+    return settings.MMOS_STEP_LEASE_SECONDS / 4
+
+
+def requeue_after_seconds() -> float:
+    # A pending step whose task message may have been lost is enqueued again after this long.
+    return settings.MMOS_STEP_LEASE_SECONDS * 1.5
 
 _inline_dispatch: contextvars.ContextVar[bool] = contextvars.ContextVar("inline", default=False)
 
@@ -87,7 +97,7 @@ def step_claim(*, step_id: int, owner: str) -> Step | None:
     ).update(
         status=Step.Status.RUNNING,
         lease_owner=owner,
-        lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
+        lease_expires_at=now + timedelta(seconds=lease_seconds()),
         attempts=F("attempts") + 1,
         started_at=now,
     )
@@ -114,7 +124,7 @@ def step_lease_renew(*, step_id: int, owner: str) -> bool:
             lease_owner=owner,
             status=Step.Status.RUNNING,
             conversation__status=Conversation.Status.RUNNING,
-        ).update(lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS))
+        ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))
     )
 
 
@@ -255,7 +265,7 @@ def steps_reap(*, now=None) -> int:
                 logger.warning("step %s: lease of %s expired; handing it back", step.pk, step.lease_owner)
                 step_enqueue(step)
                 sent += 1
-    stale = now - timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    stale = now - timedelta(seconds=requeue_after_seconds())
     for step in Step.objects.filter(
         Q(enqueued_at__lt=stale) | Q(enqueued_at__isnull=True, created_at__lt=stale),
         status=Step.Status.PENDING,

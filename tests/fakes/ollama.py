@@ -1,0 +1,345 @@
+"""``FakeOllama``: a test double — a real HTTP/1.1 server on loopback speaking Ollama's protocol.
+
+It answers ``/api/chat`` (NDJSON or one JSON object), ``/api/tags``, ``/api/show``, ``/api/ps``,
+``/api/version``, ``/v1/chat/completions`` (JSON or SSE), ``/v1/models`` and ``GET /``, with the
+real shapes from ``ollama-responses.json``. Per path, an answer comes from (first match wins):
+``always(reply)`` (a lasting fault until ``heal()``), the ``script(...)`` queue, a
+``respond_with(fn)`` function of the request, or a default plain answer. Every request is
+recorded in ``requests``. Run it standalone with ``python -m tests.fakes.ollama --port N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import socket
+import struct
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.fakes import replies as r
+from tests.fakes.replies import FIXTURES, Reply
+
+CHAT_PATHS = frozenset({"/api/chat", "/v1/chat/completions"})
+TEXT = "text/plain; charset=utf-8"
+PLAIN_TEXT = FIXTURES["chat_plain"]["message"]["content"]
+Responder = Callable[["RecordedRequest"], Reply]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    received_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens: connections are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class FakeOllama:
+    """Start with ``with FakeOllama() as fake:`` (or ``start()``/``stop()``); ``fake.url``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.version = FIXTURES["version"]["version"]
+        self.tags_body: dict[str, Any] = FIXTURES["tags"]
+        self.show_bodies: dict[str, dict[str, Any]] = _default_show_bodies()
+        self.loaded: dict[str, int] = {  # model -> context_length, for /api/ps
+            m["name"]: m["context_length"] for m in FIXTURES["ps"]["models"]
+        }
+        self.in_flight = 0  # chat requests being answered right now
+        self.max_in_flight = 0  # the most ever answered at once: what slot limits must bound
+        self._queues: dict[str, deque[Reply]] = defaultdict(deque)
+        self._responders: dict[str, Responder] = {}
+        self._always: dict[str, Reply] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.fake = self
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    # Lifecycle ---------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeOllama:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # releases hanging and dripping handlers
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        with self._lock:
+            for conn in list(self._connections):
+                _abort(conn)
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeOllama:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Scripting ---------------------------------------------------------------------------------
+    def script(self, *replies: Reply, path: str = "/api/chat") -> FakeOllama:
+        with self._lock:
+            self._queues[path].extend(replies)
+        return self
+
+    def respond_with(self, fn: Responder | None, path: str = "/api/chat") -> FakeOllama:
+        with self._lock:
+            if fn is None:
+                self._responders.pop(path, None)
+            else:
+                self._responders[path] = fn
+        return self
+
+    def always(self, reply: Reply, path: str = "/api/chat") -> FakeOllama:
+        with self._lock:
+            self._always[path] = reply
+        return self
+
+    def heal(self, path: str = "/api/chat") -> FakeOllama:
+        with self._lock:
+            self._always.pop(path, None)
+        return self
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [q for q in self.requests if q.path == path]
+
+    def pending(self, path: str = "/api/chat") -> int:
+        with self._lock:
+            return len(self._queues[path])
+
+    # Answering ---------------------------------------------------------------------------------
+    def _count_in_flight(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            fault = self._always.get(request.path)
+            queue = self._queues.get(request.path)
+            scripted = queue.popleft() if queue else None
+            responder = self._responders.get(request.path)
+        if fault is not None:
+            return fault
+        if scripted is not None:
+            return scripted
+        if responder is not None:
+            return responder(request)
+        return self._default(request)
+
+    def _default(self, q: RecordedRequest) -> Reply:
+        routes: dict[tuple[str, str], Callable[[], Reply]] = {
+            ("GET", "/"): lambda: Reply(content_type=TEXT, body=b"Ollama is running"),
+            ("HEAD", "/"): lambda: Reply(content_type=TEXT),
+            ("GET", "/api/version"): lambda: r.json_reply({"version": self.version}),
+            ("GET", "/api/tags"): lambda: r.json_reply(self.tags_body),
+            ("GET", "/api/ps"): lambda: r.json_reply({"models": self._ps_models()}),
+            ("POST", "/api/show"): lambda: self._show(q),
+            ("POST", "/api/chat"): lambda: self._chat(q),
+            ("POST", "/v1/chat/completions"): lambda: r.openai_chat(q.json or {}, PLAIN_TEXT),
+            ("GET", "/v1/models"): lambda: r.json_reply(self._v1_models(), 200, "application/json"),
+        }
+        route = routes.get((q.method, q.path))
+        if route is None:
+            return Reply(status=404, content_type="text/plain", body=b"404 page not found")
+        return route()
+
+    def _chat(self, q: RecordedRequest) -> Reply:
+        invalid = _validate_chat(q.body)
+        return invalid if invalid is not None else r.ollama_chat(q.json, PLAIN_TEXT)
+
+    def _show(self, q: RecordedRequest) -> Reply:
+        model = (q.json or {}).get("model", "")
+        body = self.show_bodies.get(model) or self.show_bodies.get(model.removesuffix(":latest"))
+        return r.json_reply(body) if body else r.error(404, f"model '{model}' not found")
+
+    def _ps_models(self) -> list[dict[str, Any]]:
+        template = FIXTURES["ps"]["models"][0]
+        return [
+            {**template, "name": n, "model": n, "context_length": c} for n, c in self.loaded.items()
+        ]
+
+    def _v1_models(self) -> dict[str, Any]:
+        data = [{"id": m["name"], "object": "model", "created": 1763630163, "owned_by": "library"}
+                for m in self.tags_body.get("models", [])]  # fmt: skip
+        return {"object": "list", "data": data}
+
+
+def _default_show_bodies() -> dict[str, dict[str, Any]]:
+    qwen = FIXTURES["show"]
+    names = [m["name"] for m in FIXTURES["tags"]["models"]]
+    bodies = {n: qwen for n in names if n.startswith("qwen")}
+    bodies["functiongemma"] = FIXTURES["show_functiongemma"]
+    return bodies
+
+
+def _validate_chat(raw: bytes) -> Reply | None:
+    """The request checks a real server makes, with its exact error bodies (§2, §7)."""
+    if not raw:
+        return r.fixture("error_missing_body")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        return r.error(400, f"invalid character in request body: {exc}")
+    if not body.get("model"):
+        return r.fixture("error_missing_model")
+    for message in body.get("messages") or ():
+        if not isinstance(message.get("content", ""), str):
+            return r.error(400, "json: cannot unmarshal array into Go struct field of type string")
+        for call in message.get("tool_calls") or ():
+            if not isinstance((call.get("function") or {}).get("arguments"), dict):
+                return r.fixture("error_string_arguments_in_history")
+    return None
+
+
+def _abort(conn: socket.socket) -> None:
+    """Close with RST, as a crashed server would."""
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+    except OSError:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    fake: FakeOllama
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in one write, but stream chunks must not wait for Nagle
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.fake._lock:
+            self.server.fake._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.fake._lock:
+            self.server.fake._connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
+        return
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_HEAD = do_GET
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0]
+        request = RecordedRequest(self.command, path, dict(self.headers.items()), body)
+        fake = self.server.fake
+        counted = path in CHAT_PATHS
+        if counted:
+            fake._count_in_flight(+1)
+        try:
+            reply = fake.answer(request)
+            self._send(reply, fake._stopping, head_only=self.command == "HEAD")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            if counted:
+                fake._count_in_flight(-1)
+
+    def _send(self, reply: Reply, stopping: threading.Event, *, head_only: bool) -> None:
+        if reply.hang:
+            stopping.wait()
+            self.close_connection = True
+            return
+        if reply.latency_s and stopping.wait(reply.latency_s):
+            return
+        if reply.reset:
+            self.close_connection = True
+            _abort(self.connection)
+            return
+        head = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}",
+                f"Content-Type: {reply.content_type}", "Connection: keep-alive"]  # fmt: skip
+        if reply.chunks is not None:
+            head.append("Transfer-Encoding: chunked")
+            pieces = [b"%x\r\n%s\r\n" % (len(c), c) for c in reply.chunks]
+            tail = b"0\r\n\r\n"
+        else:
+            head.append(f"Content-Length: {reply.declared_length or len(reply.body)}")
+            pieces = (
+                []
+                if head_only
+                else [bytes([b]) for b in reply.body]
+                if reply.cut_after is not None
+                else [reply.body]
+            )
+            tail = b""
+        head_bytes = ("\r\n".join(head) + "\r\n\r\n").encode()
+        if reply.drip_s is not None:
+            for byte in head_bytes + b"".join(pieces) + tail:
+                if stopping.wait(reply.drip_s):
+                    return
+                self.wfile.write(bytes([byte]))
+            return
+        if reply.cut_after is not None:
+            self.wfile.write(head_bytes + b"".join(pieces[: reply.cut_after]))
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)  # a clean FIN mid-message
+            return
+        if reply.chunks is None or not reply.chunk_delay_s:
+            self.wfile.write(head_bytes + b"".join(pieces) + tail)
+            return
+        self.wfile.write(head_bytes)
+        for piece in pieces:
+            if stopping.wait(reply.chunk_delay_s):
+                return
+            self.wfile.write(piece)
+        self.wfile.write(tail)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the fake Ollama on loopback until killed.")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    fake = FakeOllama(port=args.port).start()
+    print(fake.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
