@@ -20,6 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from inspector import fragments
 from inspector.forms.runs import RunFilterForm
 from inspector.fragments import ConversationView
+from inspector.lanes import Lanes
 from orchestration.selectors.access import conversation_visible, user_is_operator
 from orchestration.selectors.conversations import (
     conversation_catch_up,
@@ -131,6 +132,8 @@ class ConversationConsumer(InspectorConsumer):
             await self.send_frame(error_frame("last_seq must be a whole number of at least 0."))
             return
         self.sent_seq = last_seq
+        # The lanes the page draws; unknown or implausible ones make the first frame redraw all.
+        self.view.lanes = Lanes.parse(data.get("lanes"))
         await self.catch_up(reset_streams=True)
 
     async def catch_up(self, *, reset_streams: bool = False) -> None:

@@ -93,6 +93,12 @@ def catch_up_frame(catch_up: CatchUp, view: ConversationView, *, reset_streams: 
             fork_roles=fork_roles,
         )
         parts.append(render_to_string("inspector/partials/diagram.html", {**context, **diagram}))
+        # The page sends its lanes back when it reconnects, so they must follow the redraw.
+        parts.append(
+            render_to_string(
+                "inspector/partials/lanes_input.html", {"lanes": view.lanes, "oob": True}
+            )
+        )
     else:
         if catch_up.messages:
             rows = message_rows_html(

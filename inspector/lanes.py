@@ -34,6 +34,18 @@ class Lanes:
             ordered.setdefault(lane_name(participant), None)
         return cls(names=tuple(list(ordered)[:MAX_LANES]))
 
+    @classmethod
+    def parse(cls, text: object) -> Lanes | None:
+        """Lanes as a page sends them back (comma-separated names), or ``None`` if implausible."""
+        if not isinstance(text, str) or not text or len(text) > 2_000:
+            return None
+        names = tuple(text.split(","))
+        if len(names) > MAX_LANES or len(set(names)) != len(names):
+            return None
+        if any(not name or len(name) > 64 for name in names):
+            return None
+        return cls(names=names)
+
     def __len__(self) -> int:
         return len(self.names)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def secret_key_load(*, path: Path) -> str:
-    """Return ``SECRET_KEY`` from the environment, else from ``path`` (created with 0600 if absent)."""
+    """``SECRET_KEY`` from the environment, else from ``path`` (created, mode 0600, if absent)."""
     from_env = os.environ.get("SECRET_KEY", "").strip()
     if from_env:
         return from_env

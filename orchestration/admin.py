@@ -33,7 +33,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Server)
 class ServerAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "base_url", "parallel", "is_healthy", "version", "last_checked_at"]
+    list_display = [
+        "name",
+        "kind",
+        "base_url",
+        "parallel",
+        "is_healthy",
+        "version",
+        "last_checked_at",
+    ]
     list_filter = ["kind", "is_healthy"]
     search_fields = ["name", "base_url"]
     readonly_fields = [
@@ -57,7 +65,15 @@ class SpecialistAdmin(admin.ModelAdmin):
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = ["order", "condition", "specialist", "binding", "enabled", "updated_by", "updated_at"]
+    list_display = [
+        "order",
+        "condition",
+        "specialist",
+        "binding",
+        "enabled",
+        "updated_by",
+        "updated_at",
+    ]
     list_filter = ["enabled", "binding", "specialist"]
     search_fields = ["condition", "description"]
     readonly_fields = ["updated_by", "updated_at"]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    """One thing wrong with a configuration, at a YAML path such as ``orchestration.arbiter.model``."""
+    """One thing wrong with a configuration, at a YAML path (``orchestration.arbiter.model``)."""
 
     path: str
     message: str

@@ -105,7 +105,9 @@ class _Reader:
             if not isinstance(key, str):
                 self.problem(path, f"keys must be text, found {key!r}")
             elif key not in allowed:
-                self.problem(f"{path}.{key}", f"unknown key; allowed here: {', '.join(sorted(allowed))}")
+                self.problem(
+                    f"{path}.{key}", f"unknown key; allowed here: {', '.join(sorted(allowed))}"
+                )
         for key in sorted(required - set(value)):
             self.problem(f"{path}.{key}", "is required")
         return value
@@ -228,16 +230,22 @@ def _servers(r: _Reader, raw: Any) -> list[ServerConfig]:
         if kind not in SERVER_KINDS:
             r.problem(f"{path}.kind", f"must be one of {', '.join(SERVER_KINDS)}, got {kind!r}")
         parallel = r.integer(body.get("parallel", 1), f"{path}.parallel", minimum=1, maximum=64)
-        timeouts = r.mapping(body.get("timeouts", {}), f"{path}.timeouts", {"connect", "read", "total"})
+        timeouts = r.mapping(
+            body.get("timeouts", {}), f"{path}.timeouts", {"connect", "read", "total"}
+        )
         timeouts = timeouts or {}
-        connect = r.number(timeouts.get("connect", 5.0), f"{path}.timeouts.connect", minimum=0.1, maximum=600)
-        read = r.number(timeouts.get("read", 300.0), f"{path}.timeouts.read", minimum=0.1, maximum=86400)
-        total = r.number(timeouts.get("total", 900.0), f"{path}.timeouts.total", minimum=0.1, maximum=86400)
+        connect = r.number(
+            timeouts.get("connect", 5.0), f"{path}.timeouts.connect", minimum=0.1, maximum=600
+        )
+        read = r.number(
+            timeouts.get("read", 300.0), f"{path}.timeouts.read", minimum=0.1, maximum=86400
+        )
+        total = r.number(
+            timeouts.get("total", 900.0), f"{path}.timeouts.total", minimum=0.1, maximum=86400
+        )
         if None in (url, parallel, connect, read, total) or kind not in SERVER_KINDS:
             continue
-        servers.append(
-            ServerConfig(name, url, kind, parallel, connect, read, total)
-        )
+        servers.append(ServerConfig(name, url, kind, parallel, connect, read, total))
     return servers
 
 
@@ -267,7 +275,15 @@ def _specialist(r: _Reader, role: str, raw: Any, path: str) -> SpecialistConfig 
     body = r.mapping(
         raw,
         path,
-        {"model", "server", "role", "description", "context_window", "options", "requires_approval"},
+        {
+            "model",
+            "server",
+            "role",
+            "description",
+            "context_window",
+            "options",
+            "requires_approval",
+        },
         {"model", "server"},
     )
     if body is None:

@@ -17,6 +17,7 @@ from orchestration.engine.tools import DECIDE_PHASE, FINAL_ANSWER
 from orchestration.engine.types import ToolSpec
 
 DETAILED_FROM_COMPLEXITY = 6
+SMALL_CONTEXT = 4096  # tokens: below this the tool list in the prompt is names only
 
 
 def pending_phase_proposal(ctx: StepContext) -> dict[str, Any] | None:
@@ -75,7 +76,12 @@ def arbiter_sections(ctx: StepContext, tools: Sequence[ToolSpec]) -> dict[str, s
             },
             role=role,
         )
-    tool_lines = "\n".join(f"- {tool.name}: {tool.description}" for tool in tools)
+    window = state.specialists[role].context_window if role in state.specialists else None
+    if window is not None and window < SMALL_CONTEXT:
+        # The tools travel with the request anyway; a small window cannot afford them twice.
+        tool_lines = ", ".join(tool.name for tool in tools)
+    else:
+        tool_lines = "\n".join(f"- {tool.name}: {tool.description}" for tool in tools)
     return {
         "role": ctx.template("arbiter.role", {}, role=role),
         "phase": state.phase,

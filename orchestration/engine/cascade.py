@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestration.engine import keys
+from orchestration.engine.cascade_stages import Problem, interpreter_stage, reask_stage
 from orchestration.engine.classify import route, task_facts
 from orchestration.engine.diagnosis import ALTERNATIVE, PHASE, RETRY, ROLLBACK, USER_INPUT, diagnose
 from orchestration.engine.errors import ModelError
-from orchestration.engine.interpreter import INTERPRETER, clarify_failed_call, interpret_tool_call
-from orchestration.engine.modelcall import StepContext, Turn, ensure_message, model_turn
-from orchestration.engine.ports import MessageRecord
+from orchestration.engine.interpreter import INTERPRETER
+from orchestration.engine.modelcall import StepContext, Turn
 from orchestration.engine.repair import FoundCall, RepairResult, repair_reply
-from orchestration.engine.repair.validate import find_tool
 from orchestration.engine.tools import DECIDE_PHASE, ESCALATE
 from orchestration.engine.types import ChatMessage, ToolCallPart, ToolSpec
 
@@ -49,15 +48,6 @@ class CascadeOutcome:
         default_factory=list
     )
     unclear: bool = False
-
-
-@dataclass(frozen=True)
-class _Problem:
-    """One thing to fix: an invalid call, or the whole reply (dropped or unreadable call)."""
-
-    index: int
-    found: FoundCall | None
-    error: str
 
 
 def _reply_level(result: RepairResult) -> list[dict[str, Any]]:
@@ -87,13 +77,13 @@ async def run_cascade(
     if not result.unclear_tool_calls:
         return outcome
     problems = [
-        _Problem(found.index, found, "; ".join(found.errors)) for found in result.invalid_calls
+        Problem(found.index, found, "; ".join(found.errors)) for found in result.invalid_calls
     ]
     if not problems:
         why = "the reply was empty although tools were offered (a dropped call)"
         if result.distrusted:
             why = "the reply was cut off at the length limit"
-        problems = [_Problem(0, None, why)]
+        problems = [Problem(0, None, why)]
     routed = _route_reply(ctx, result, shared)
     for problem in problems:
         trail = shared + (_call_trail(problem.found) if problem.found else [])
@@ -135,7 +125,7 @@ def _route_reply(
 
 async def _fix(
     ctx: StepContext,
-    problem: _Problem,
+    problem: Problem,
     turn: Turn,
     tools: Sequence[ToolSpec],
     prompt: Sequence[ChatMessage],
@@ -147,9 +137,9 @@ async def _fix(
     for stage in stages:
         try:
             if stage == "reask":
-                call = await _reask(ctx, problem, turn, tools, prompt, trail)
+                call = await reask_stage(ctx, problem, turn, tools, prompt, trail)
             elif interpreter is not None:
-                call = await _interpreter(ctx, problem, turn, tools, interpreter, trail)
+                call = await interpreter_stage(ctx, problem, turn, tools, interpreter, trail)
             else:
                 continue
         except ModelError as exc:
@@ -166,111 +156,6 @@ async def _fix(
         if call is not None:
             return call
     return None
-
-
-def reask_schema(problem: _Problem, tools: Sequence[ToolSpec]) -> dict[str, Any]:
-    """A schema for one call: the failed call's own tool when its name is known."""
-    tool = find_tool(problem.found.name, tools) if problem.found else None
-    if tool is not None:
-        name_schema: dict[str, Any] = {"type": "string", "enum": [tool.name]}
-        arguments: dict[str, Any] = tool.parameters
-    else:
-        name_schema = {"type": "string", "enum": [t.name for t in tools]}
-        arguments = {"type": "object"}
-    return {
-        "type": "object",
-        "properties": {"name": name_schema, "arguments": arguments},
-        "required": ["name", "arguments"],
-    }
-
-
-async def _reask(
-    ctx: StepContext,
-    problem: _Problem,
-    turn: Turn,
-    tools: Sequence[ToolSpec],
-    prompt: Sequence[ChatMessage],
-    trail: list[dict[str, Any]],
-) -> ToolCallPart | None:
-    key = keys.repair(ctx.n, f"reask:{problem.index}")
-    where = {
-        "thread_key": f"repair:{key}",
-        "participant": "arbiter",
-        "thread_label": "constrained re-ask",
-    }
-    text = ctx.template(
-        "repair.reask",
-        {"problem": problem.error, "tool_names": ", ".join(t.name for t in tools)},
-        role="arbiter",
-    )
-    await ensure_message(
-        ctx.journal,
-        MessageRecord(
-            key=f"{key}:prompt",
-            sender="engine",
-            recipient="arbiter",
-            role="user",
-            content=text,
-            **where,
-        ),
-    )
-    messages = [
-        *prompt,
-        ChatMessage("assistant", turn.content or "(empty reply)"),
-        ChatMessage("user", text),
-    ]
-    reply = await model_turn(
-        ctx,
-        role="arbiter",
-        key=key,
-        messages=messages,
-        response_format=reask_schema(problem, tools),
-        recipient="engine",
-        **where,
-    )
-    result = repair_reply(message=ChatMessage("assistant", reply.content), tools=tools)
-    call = result.calls[0] if result.calls else None
-    trail.append(
-        {
-            "stage": "reask",
-            "model": reply.model,
-            "before": problem.error,
-            "after": reply.content,
-            "note": "valid call" if call else "; ".join(_errors(result)) or "no call in the reply",
-            "call": problem.index,
-        }
-    )
-    return call
-
-
-def _errors(result: RepairResult) -> list[str]:
-    return [error for found in result.found for error in found.errors]
-
-
-async def _interpreter(
-    ctx: StepContext,
-    problem: _Problem,
-    turn: Turn,
-    tools: Sequence[ToolSpec],
-    role: str,
-    trail: list[dict[str, Any]],
-) -> ToolCallPart | None:
-    key = keys.repair(ctx.n, f"interpret:{problem.index}")
-    if problem.found is not None and problem.found.name:
-        failed = {"name": problem.found.name, "arguments": problem.found.arguments}
-        found = await clarify_failed_call(ctx, failed, problem.error, tools, key=key, role=role)
-        trail.append(
-            found.to_trail("interpreter.clarify_failed_call", failed) | {"call": problem.index}
-        )
-    else:
-        found = await interpret_tool_call(
-            ctx, turn.content, tools, key=key, reason=problem.error, role=role
-        )
-        trail.append(
-            found.to_trail("interpreter.interpret_tool_call", turn.content)
-            | {"call": problem.index}
-        )
-    return found.calls[0] if found.calls else None
 
 
 async def _diagnose_and_act(

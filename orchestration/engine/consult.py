@@ -21,7 +21,9 @@ from orchestration.engine.tools import PROPOSE_PHASE, specialist_tools
 from orchestration.engine.types import ChatMessage
 
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL | re.IGNORECASE)
-_REASONING = re.compile(r"^\s*\**reasoning\**\s*:\s*", re.IGNORECASE | re.MULTILINE)
+_REASONING = re.compile(
+    r"^[ \t]*\**reasoning\**[ \t]*:[ \t]*\**[ \t]*", re.IGNORECASE | re.MULTILINE
+)
 HISTORY_RESULT_CHARS = 1500
 
 

@@ -177,7 +177,9 @@ class Message(models.Model):
     withheld = models.JSONField(
         default=list, blank=True, help_text="Context the recipient was not shown."
     )
-    tool_calls = models.JSONField(default=list, blank=True, help_text="Calls as the model sent them.")
+    tool_calls = models.JSONField(
+        default=list, blank=True, help_text="Calls as the model sent them."
+    )
     tool_call_id = models.CharField(max_length=100, blank=True)
     model = models.CharField(max_length=200, blank=True)
     server = models.CharField(max_length=64, blank=True)
@@ -230,7 +232,9 @@ class ToolCall(models.Model):
     )
     call_id = models.CharField(max_length=100)
     journal_key = models.CharField(max_length=300)
-    seq = models.PositiveIntegerField(default=0, help_text="The conversation seq of the last change.")
+    seq = models.PositiveIntegerField(
+        default=0, help_text="The conversation seq of the last change."
+    )
     name = models.CharField(max_length=200)
     arguments = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.PROPOSED)
@@ -278,7 +282,9 @@ class Escalation(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.QUESTION)
     journal_key = models.CharField(max_length=300)
-    seq = models.PositiveIntegerField(default=0, help_text="The conversation seq of the last change.")
+    seq = models.PositiveIntegerField(
+        default=0, help_text="The conversation seq of the last change."
+    )
     question = models.TextField()
     options = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)

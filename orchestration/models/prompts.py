@@ -40,7 +40,9 @@ class PromptTemplateVersion(models.Model):
     class Meta:
         ordering = ["template", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["template", "number"], name="prompt_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["template", "number"], name="prompt_version_number_unique"
+            ),
             models.UniqueConstraint(
                 fields=["template"],
                 condition=models.Q(is_active=True),

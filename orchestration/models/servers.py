@@ -45,7 +45,9 @@ class Server(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(parallel__gte=1), name="server_parallel_gte_1"),
+            models.CheckConstraint(
+                condition=models.Q(parallel__gte=1), name="server_parallel_gte_1"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -64,7 +66,9 @@ class Specialist(models.Model):
     model = models.CharField(max_length=200)
     server = models.ForeignKey(Server, on_delete=models.PROTECT, related_name="specialists")
     persona = models.CharField(
-        max_length=200, blank=True, help_text="What the YAML calls the role's `role`, e.g. coordinator."
+        max_length=200,
+        blank=True,
+        help_text="What the YAML calls the role's `role`, e.g. coordinator.",
     )
     description = models.TextField(
         blank=True, help_text="What the arbiter reads about this specialist in its tool list."

@@ -39,4 +39,4 @@ class Step(models.Model):
         indexes = [models.Index(fields=["status", "lease_expires_at"], name="step_lease_idx")]
 
     def __str__(self) -> str:
-        return f"step {self.number} ({self.kind}, {self.status}) of conversation {self.conversation_id}"
+        return f"step {self.number} ({self.kind}, {self.status}) of run {self.conversation_id}"

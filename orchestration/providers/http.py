@@ -17,7 +17,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from orchestration.engine.types import Attempt
 
 # close_clients and run_async are re-exported: callers bridge to async through this module
 from orchestration.providers.connections import close_clients, run_async, shared_client
+from orchestration.providers.deadline import Watchdog
 from orchestration.providers.framing import SSE_DONE, Framer, Framing
 from orchestration.providers.wire import error_from_status, error_message
 
@@ -104,16 +105,20 @@ class HttpEndpoint:
         async def once(deadline: float) -> Any:
             client = shared_client(self.base_url, self.timeouts)
             request = client.build_request(method, path, content=content, headers=_headers(body))
+            watchdog = Watchdog(deadline)
             try:
-                response = await _within(deadline, client.send(request, stream=True))
-            except httpx.HTTPError as exc:
-                raise _transport_error(exc, self.server, answered=False) from exc
-            try:
-                raw = await _within(deadline, response.aread())
-            except httpx.HTTPError as exc:
-                raise _transport_error(exc, self.server, answered=True) from exc
+                try:
+                    response = await watchdog.wait(client.send(request, stream=True))
+                except httpx.HTTPError as exc:
+                    raise _transport_error(exc, self.server, answered=False) from exc
+                try:
+                    raw = await watchdog.wait(response.aread())
+                except httpx.HTTPError as exc:
+                    raise _transport_error(exc, self.server, answered=True) from exc
+                finally:
+                    await response.aclose()
             finally:
-                await response.aclose()
+                watchdog.close()
             if response.status_code >= 400:
                 raise error_from_status(response.status_code, error_message(raw), self.server)
             return _decode(raw, self.server)
@@ -182,42 +187,50 @@ class HttpEndpoint:
     ) -> AsyncIterator[dict[str, Any]]:
         client = shared_client(self.base_url, self.timeouts)
         request = client.build_request("POST", path, content=content, headers=_JSON_HEADERS)
+        watchdog = Watchdog(deadline)
         try:
-            response = await _within(deadline, client.send(request, stream=True))
+            response = await watchdog.wait(client.send(request, stream=True))
         except httpx.HTTPError as exc:
+            watchdog.close()
             raise _transport_error(exc, self.server, answered=False) from exc
+        except BaseException:
+            watchdog.close()
+            raise
         chunks = response.aiter_bytes()
         framer = Framer(framing)
         finished = False
         try:
             if response.status_code >= 400:
-                raw = await _within(deadline, response.aread())
+                raw = await watchdog.wait(response.aread())
                 raise error_from_status(response.status_code, error_message(raw), self.server)
             while True:
                 try:
-                    chunk = await _within(deadline, anext(chunks, None))
-                except httpx.HTTPError as exc:
-                    if finished:  # cut after the final event: nothing of value was lost
+                    chunk = await watchdog.wait(anext(chunks, None))
+                except (httpx.HTTPError, e.DeadlineExceeded) as exc:
+                    if finished:  # lost after the final event: nothing of value went missing
                         return
+                    if isinstance(exc, e.DeadlineExceeded):
+                        raise
                     raise _transport_error(exc, self.server, answered=True) from exc
                 frames = framer.end() if chunk is None else framer.feed(chunk)
                 for frame in frames:
                     if frame == SSE_DONE:
                         chunk = None
                         break
-                    item = self._item(frame, error_of)
+                    if finished and framing == "ndjson":
+                        continue  # nothing belongs after Ollama's done line
+                    item = self._item(frame, error_of)  # SSE: a usage event may trail the final
                     yield item
-                    if is_final(item):
-                        finished = True
-                        if framing == "ndjson":
-                            return
+                    finished = finished or is_final(item)
                 if chunk is None:
+                    # read to the end so the connection goes back to the pool for the next call
                     if finished:
                         return
                     raise e.StreamTruncated(
                         "stream ended before the final line", server=self.server
                     )
         finally:
+            watchdog.close()
             await response.aclose()
 
     def _item(
@@ -277,18 +290,6 @@ def _decode(raw: bytes | str, server: str) -> Any:
     except ValueError:
         text = raw[:200] if isinstance(raw, str) else raw[:200].decode("utf-8", "replace")
         raise e.MalformedResponse(f"invalid JSON from server: {text!r}", server=server) from None
-
-
-async def _within(deadline: float, awaitable: Awaitable[T]) -> T:
-    """Await with the call's absolute deadline; expiry becomes ``DeadlineExceeded``."""
-    timeout = asyncio.timeout_at(deadline)
-    try:
-        async with timeout:
-            return await awaitable
-    except TimeoutError:
-        if timeout.expired():
-            raise e.DeadlineExceeded("the call's total deadline passed") from None
-        raise
 
 
 def _transport_error(exc: httpx.HTTPError, server: str, *, answered: bool) -> e.ModelError:

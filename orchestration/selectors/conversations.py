@@ -106,7 +106,7 @@ def message_list_for_conversation(
     calls: dict[int, list[ToolCall]] = {m.pk: [] for m in messages}
     if messages:
         rows = ToolCall.objects.filter(
-            conversation=conversation, message_id__gte=messages[0].pk
+            conversation=conversation, message__seq__gt=after_seq, message__seq__lte=up_to
         ).order_by("id")
         for call in rows:
             if call.message_id in calls:

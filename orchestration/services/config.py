@@ -98,7 +98,7 @@ def config_load(*, config: OrchestrationConfig) -> ConfigLoadResult:
 
 
 def config_export() -> OrchestrationConfig:
-    """The configuration the rows describe. Raises ``Specialist.DoesNotExist`` without an arbiter."""
+    """The configuration the rows describe. Raises ``Specialist.DoesNotExist`` if no arbiter."""
     arbiter = Specialist.objects.select_related("server").get(role=Specialist.ARBITER)
     others = Specialist.objects.select_related("server").exclude(role=Specialist.ARBITER)
     defaults = ConversationDefaults.load()

@@ -9,7 +9,9 @@ from orchestration.models import Conversation, Step
 from orchestration.services.step_execution import step_execute
 from orchestration.services.steps import inline_dispatch
 
-WAITING = frozenset({Conversation.Status.WAITING_FOR_USER, Conversation.Status.WAITING_FOR_APPROVAL})
+WAITING = frozenset(
+    {Conversation.Status.WAITING_FOR_USER, Conversation.Status.WAITING_FOR_APPROVAL}
+)
 
 
 def run_drive_inline(*, conversation: Conversation, timeout_s: float) -> Conversation:
@@ -21,9 +23,7 @@ def run_drive_inline(*, conversation: Conversation, timeout_s: float) -> Convers
             conversation.refresh_from_db()
             if conversation.is_terminal or conversation.status in WAITING:
                 break
-            step = (
-                conversation.steps.filter(status=Step.Status.PENDING).order_by("number").first()
-            )
+            step = conversation.steps.filter(status=Step.Status.PENDING).order_by("number").first()
             if step is None:
                 break
             step_execute(step_id=step.pk, owner=owner)

@@ -87,10 +87,16 @@ class DatabaseRunJournal:
             .values("status", "lease_owner", "conversation__status")
             .first()
         )
-        if step is None or step["status"] != Step.Status.RUNNING or step["lease_owner"] != self.owner:
+        if (
+            step is None
+            or step["status"] != Step.Status.RUNNING
+            or step["lease_owner"] != self.owner
+        ):
             raise LeaseLost(f"step {self.step_id} is no longer leased to {self.owner}")
         if step["conversation__status"] in Conversation.TERMINAL:
-            raise RunCancelled(f"conversation {self.conversation_id} is {step['conversation__status']}")
+            raise RunCancelled(
+                f"conversation {self.conversation_id} is {step['conversation__status']}"
+            )
 
     def message_lookup_sync(self, key: str) -> RecordedMessage | None:
         row = (

@@ -61,7 +61,9 @@ class DatabaseModelDirectory:
         self._servers: dict[str, tuple[ServerSpec, ...]] = {}
         for row in rows:
             own = [row.server] + [s for s in servers_by_model[row.model] if s != row.server]
-            self._servers[row.role] = tuple(server_spec(s) for s in own if s.kind == row.server.kind)
+            self._servers[row.role] = tuple(
+                server_spec(s) for s in own if s.kind == row.server.kind
+            )
 
     def specialist(self, role: str) -> SpecialistInfo:
         try:

@@ -78,7 +78,9 @@ def run_state_load(step: Step) -> RunState:
             for rule in RoutingRule.objects.filter(enabled=True).select_related("specialist")
         ),
         templates=dict(
-            PromptTemplateVersion.objects.filter(is_active=True).values_list("template__key", "body")
+            PromptTemplateVersion.objects.filter(is_active=True).values_list(
+                "template__key", "body"
+            )
         ),
         policy=Policy(
             max_models_per_conversation=conversation.max_models,
@@ -128,7 +130,9 @@ def arbiter_history(conversation: Conversation) -> tuple[ChatMessage, ...]:
             # Assistant turns that carry calls are echoed with empty content (see the Ollama
             # reference §2.2: qwen's template drops the calls when content is non-empty).
             history.append(
-                ChatMessage(role="assistant", content="", tool_calls=tuple(calls_by_message[row.pk]))
+                ChatMessage(
+                    role="assistant", content="", tool_calls=tuple(calls_by_message[row.pk])
+                )
             )
         elif row.role == Message.Role.TOOL:
             history.append(

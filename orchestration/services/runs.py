@@ -83,7 +83,11 @@ def conversation_start(
             raise RunError(f"Unknown budget {name!r}.")
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= BUDGET_LIMITS[name]:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 1 <= value <= BUDGET_LIMITS[name]
+        ):
             raise RunError(f"{name} must be a whole number from 1 to {BUDGET_LIMITS[name]}.")
         limits[name] = value
     conversation = Conversation.objects.create(
@@ -101,7 +105,9 @@ def conversation_start(
         forked_from=forked_from,
         **limits,
     )
-    thread = Thread.objects.create(conversation=conversation, key=ARBITER_THREAD, participant="arbiter")
+    thread = Thread.objects.create(
+        conversation=conversation, key=ARBITER_THREAD, participant="arbiter"
+    )
     seq = seq_next(conversation.pk)
     Message.objects.create(
         conversation=conversation,
@@ -139,7 +145,12 @@ def conversation_cancel(*, conversation: Conversation, user: AbstractBaseUser | 
 
 
 def _escalation_close(
-    escalation: Escalation, status: str, *, user: AbstractBaseUser | None, answer: str, arguments=None
+    escalation: Escalation,
+    status: str,
+    *,
+    user: AbstractBaseUser | None,
+    answer: str,
+    arguments=None,
 ) -> bool:
     """Close an open escalation once. ``False`` when it was already closed (duplicate answer)."""
     seq = seq_next(escalation.conversation_id)
@@ -182,7 +193,10 @@ def _tool_result_record(
     tool_seq = seq_next(conversation.pk)
     ToolCall.objects.filter(pk=tool_call.pk).update(status=status, result=content, seq=tool_seq)
     event_publish(
-        conversation_id=conversation.pk, type="tool_call.updated", seq=tool_seq, tool_call_id=tool_call.pk
+        conversation_id=conversation.pk,
+        type="tool_call.updated",
+        seq=tool_seq,
+        tool_call_id=tool_call.pk,
     )
 
 
@@ -200,7 +214,9 @@ def _locked_open(escalation: Escalation, kind: str) -> tuple[Conversation, Escal
 
 
 @transaction.atomic
-def escalation_answer(*, escalation: Escalation, text: str, user: AbstractBaseUser | None) -> Escalation:
+def escalation_answer(
+    *, escalation: Escalation, text: str, user: AbstractBaseUser | None
+) -> Escalation:
     """Answer a question once; the answer becomes the tool result and the run goes on.
 
     Raises ``RunError`` for an empty answer, a second answer, or a run that has ended.
@@ -253,7 +269,11 @@ def approval_decide(
         "edit": Escalation.Status.EDITED,
     }[decision]
     if not _escalation_close(
-        escalation, status, user=user, answer=reason.strip(), arguments=arguments if decision == "edit" else None
+        escalation,
+        status,
+        user=user,
+        answer=reason.strip(),
+        arguments=arguments if decision == "edit" else None,
     ):
         raise RunError("This was already answered.")
     if decision == "reject":

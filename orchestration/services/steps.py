@@ -43,6 +43,7 @@ def requeue_after_seconds() -> float:
     # A pending step whose task message may have been lost is enqueued again after this long.
     return settings.MMOS_STEP_LEASE_SECONDS * 1.5
 
+
 _inline_dispatch: contextvars.ContextVar[bool] = contextvars.ContextVar("inline", default=False)
 
 
@@ -71,10 +72,14 @@ def step_enqueue(step: Step) -> None:
     transaction.on_commit(send)
 
 
-def step_create(*, conversation: Conversation, kind: str, payload: dict[str, Any] | None = None) -> Step:
+def step_create(
+    *, conversation: Conversation, kind: str, payload: dict[str, Any] | None = None
+) -> Step:
     """Add the conversation's next step and enqueue it on commit. Call inside a transaction that
     holds the conversation row (``select_for_update``)."""
-    number = (conversation.steps.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    number = (
+        conversation.steps.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
     step = Step.objects.create(
         conversation=conversation,
         number=number,
@@ -229,12 +234,16 @@ def step_fail(*, step_id: int, owner: str, error: str) -> None:
     if step.attempts >= MAX_STEP_ATTEMPTS or conversation.is_terminal:
         step.status = Step.Status.FAILED
         step.finished_at = timezone.now()
-        step.save(update_fields=["error", "lease_owner", "lease_expires_at", "status", "finished_at"])
+        step.save(
+            update_fields=["error", "lease_owner", "lease_expires_at", "status", "finished_at"]
+        )
         if not conversation.is_terminal:
             conversation_status_set(
                 conversation,
                 Conversation.Status.FAILED,
-                reason=f"step {step.number} ({step.kind}) failed {step.attempts} times: {error[:500]}",
+                reason=(
+                    f"step {step.number} ({step.kind}) failed {step.attempts} times: {error[:500]}"
+                ),
             )
         return
     step.status = Step.Status.PENDING
@@ -258,11 +267,15 @@ def steps_reap(*, now=None) -> int:
     for step in Step.objects.filter(status=Step.Status.RUNNING, lease_expires_at__lt=now):
         with transaction.atomic():
             released = Step.objects.filter(
-                pk=step.pk, status=Step.Status.RUNNING, lease_owner=step.lease_owner,
+                pk=step.pk,
+                status=Step.Status.RUNNING,
+                lease_owner=step.lease_owner,
                 lease_expires_at__lt=now,
             ).update(status=Step.Status.PENDING, lease_owner="", lease_expires_at=None)
             if released:
-                logger.warning("step %s: lease of %s expired; handing it back", step.pk, step.lease_owner)
+                logger.warning(
+                    "step %s: lease of %s expired; handing it back", step.pk, step.lease_owner
+                )
                 step_enqueue(step)
                 sent += 1
     stale = now - timedelta(seconds=requeue_after_seconds())

@@ -1,5 +1,5 @@
-"""Pytest fixtures for the fake Ollama server. Enable with ``pytest_plugins`` in the root
-conftest, or import the fixtures into a conftest."""
+"""Pytest fixtures for the fake Ollama server, enabled for every suite by ``pytest_plugins`` in
+the root conftest: ``fake_ollama``, ``fake_ollama_factory``, ``refused_url``."""
 
 from __future__ import annotations
 

@@ -64,6 +64,7 @@ class FakeOllama:
         self.loaded: dict[str, int] = {  # model -> context_length, for /api/ps
             m["name"]: m["context_length"] for m in FIXTURES["ps"]["models"]
         }
+        self.connections_opened = 0  # TCP connections accepted: shows whether clients pool them
         self.in_flight = 0  # chat requests being answered right now
         self.max_in_flight = 0  # the most ever answered at once: what slot limits must bound
         self._queues: dict[str, deque[Reply]] = defaultdict(deque)
@@ -246,6 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.fake._lock:
             self.server.fake._connections.add(self.connection)
+            self.server.fake.connections_opened += 1
 
     def finish(self) -> None:
         with self.server.fake._lock:

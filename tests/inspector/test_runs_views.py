@@ -39,7 +39,10 @@ def test_runs_list_filters_by_status_and_text(alice_client):
 def test_runs_filter_request_from_htmx_returns_only_the_table(alice_client):
     ConversationFactory(task="alpha task")
     response = alice_client.get(
-        reverse("inspector:runs"), {"q": "alpha"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="runs-table"
+        reverse("inspector:runs"),
+        {"q": "alpha"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="runs-table",
     )
     content = response.content.decode()
     assert content.lstrip().startswith('<table id="runs-table"')
@@ -90,8 +93,14 @@ def test_starting_a_run_creates_it_and_redirects_htmx_to_its_page(alice, alice_c
 def test_start_form_shows_field_errors_next_to_the_fields(alice_client, specialists):
     response = alice_client.post(
         reverse("inspector:run_start"),
-        {"task": "", "mode": "sideways", "max_steps": 0, "max_tool_calls": 1, "max_tokens": 1,
-         "max_wall_seconds": 1},
+        {
+            "task": "",
+            "mode": "sideways",
+            "max_steps": 0,
+            "max_tool_calls": 1,
+            "max_tokens": 1,
+            "max_wall_seconds": 1,
+        },
         HTTP_HX_REQUEST="true",
     )
     content = response.content.decode()
@@ -106,8 +115,14 @@ def test_start_form_shows_the_services_refusal(alice_client, db):
     # No arbiter configured: the service refuses, and says why.
     response = alice_client.post(
         reverse("inspector:run_start"),
-        {"task": "anything", "mode": "direct", "max_steps": 1, "max_tool_calls": 1,
-         "max_tokens": 1, "max_wall_seconds": 1},
+        {
+            "task": "anything",
+            "mode": "direct",
+            "max_steps": 1,
+            "max_tool_calls": 1,
+            "max_tokens": 1,
+            "max_wall_seconds": 1,
+        },
         HTTP_HX_REQUEST="true",
     )
     assert b"No arbiter is configured" in response.content

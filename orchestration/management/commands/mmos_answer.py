@@ -29,7 +29,9 @@ class Command(BaseCommand):
         except RunError as exc:
             raise CommandError(str(exc)) from exc
         if opts["inline"] or opts["wait"]:
-            conversation = drive(escalation.conversation, inline=opts["inline"], timeout=opts["timeout"])
+            conversation = drive(
+                escalation.conversation, inline=opts["inline"], timeout=opts["timeout"]
+            )
             report(self, conversation, as_json=opts["json"])
         else:
             self.stdout.write(f"Answered escalation {escalation_id}.")

@@ -14,7 +14,9 @@ def test_design_yaml_round_trips_through_dump():
 
 
 def test_dump_writes_only_settings_that_differ_from_defaults():
-    text = DESIGN_YAML.replace('specialist: coding\n', 'specialist: coding\n        binding: true\n')
+    text = DESIGN_YAML.replace(
+        "specialist: coding\n", "specialist: coding\n        binding: true\n"
+    )
     rules = yaml.safe_load(config_dump(config_parse(text)))["orchestration"]["routing"]["rules"]
 
     assert rules[1] == {

@@ -16,7 +16,12 @@ def test_design_yaml_parses_as_written():
 
     assert config.arbiter.model == "qwen2.5:14b"
     assert config.arbiter.persona == "coordinator"
-    assert [s.role for s in config.specialists] == ["coding", "reasoning", "analysis", "interpreter"]
+    assert [s.role for s in config.specialists] == [
+        "coding",
+        "reasoning",
+        "analysis",
+        "interpreter",
+    ]
     assert {s.role: s.context_window for s in config.specialists}["coding"] == 16384
     assert [(r.condition, r.specialist) for r in config.rules] == [
         ("task.complexity > 7", "reasoning"),
@@ -71,14 +76,23 @@ def test_wrong_type_is_reported_with_its_path():
 
 
 def test_boolean_where_a_number_belongs_is_a_wrong_type():
-    text = DESIGN_YAML.replace("max_models_per_conversation: 3", "max_models_per_conversation: true")
+    text = DESIGN_YAML.replace(
+        "max_models_per_conversation: 3", "max_models_per_conversation: true"
+    )
 
     assert "orchestration.conversation.max_models_per_conversation" in problems_of(text)
 
 
 @pytest.mark.parametrize(
     "url",
-    ["ollama01:11434", "http://", "ftp://ollama01", "http://host:99999", "http://u:p@host", "http://h/?a=1"],
+    [
+        "ollama01:11434",
+        "http://",
+        "ftp://ollama01",
+        "http://host:99999",
+        "http://u:p@host",
+        "http://h/?a=1",
+    ],
 )
 def test_malformed_server_url_is_refused(url):
     text = f"servers:\n  ollama01:\n    url: '{url}'\n" + DESIGN_YAML
@@ -94,7 +108,7 @@ def test_rule_naming_an_unknown_specialist_is_refused():
 
 
 def test_condition_that_does_not_parse_is_refused_at_its_path():
-    text = DESIGN_YAML.replace('"task.requires_speed"', '"__import__(\'os\').system(\'x\')"')
+    text = DESIGN_YAML.replace('"task.requires_speed"', "\"__import__('os').system('x')\"")
 
     problems = problems_of(text)
     assert list(problems) == ["orchestration.routing.rules[2].condition"]
@@ -114,7 +128,7 @@ def test_every_problem_is_reported_at_once():
 def test_duplicate_keys_are_refused_with_their_line():
     text = DESIGN_YAML.replace("    role: coordinator", "    role: coordinator\n    model: other")
 
-    (path, message), = problems_of(text).items()
+    ((path, message),) = problems_of(text).items()
     assert path.startswith("line 6")
     assert "'model' appears twice" in message
 
@@ -122,7 +136,7 @@ def test_duplicate_keys_are_refused_with_their_line():
 def test_yaml_syntax_error_names_line_and_column():
     problems = problems_of("orchestration:\n  arbiter: [unclosed\n")
 
-    (path, message), = problems.items()
+    ((path, message),) = problems.items()
     assert path.startswith("line ")
     assert "YAML syntax error" in message
 
@@ -140,7 +154,9 @@ def test_missing_required_keys_are_named():
 
 
 def test_arbiter_cannot_also_be_a_specialist():
-    text = DESIGN_YAML.replace("    coding:\n", "    arbiter:\n      model: x\n      server: s\n    coding:\n")
+    text = DESIGN_YAML.replace(
+        "    coding:\n", "    arbiter:\n      model: x\n      server: s\n    coding:\n"
+    )
 
     assert "orchestration.specialists.arbiter" in problems_of(text)
 
@@ -160,7 +176,8 @@ def test_phases_and_limits_are_optional_and_validated():
 
 def test_unknown_model_option_is_refused():
     text = DESIGN_YAML.replace(
-        "    role: coordinator", "    role: coordinator\n    options: {temperature: 0.1, nmu_ctx: 5}"
+        "    role: coordinator",
+        "    role: coordinator\n    options: {temperature: 0.1, nmu_ctx: 5}",
     )
 
     assert "orchestration.arbiter.options.nmu_ctx" in problems_of(text)

@@ -81,7 +81,7 @@ class MemoryJournal:
         ordered = sorted(self.messages.values(), key=lambda recorded: recorded.seq)
         return [m.record for m in ordered if m.record.thread_key == thread_key]
 
-    def keys(self) -> list[str]:
+    def ordered_keys(self) -> list[str]:
         return [m.record.key for m in sorted(self.messages.values(), key=lambda r: r.seq)]
 
     def record(self, key: str) -> MessageRecord:

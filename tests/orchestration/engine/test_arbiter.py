@@ -77,7 +77,7 @@ async def test_the_arbiter_reply_is_recorded_before_its_calls_and_tokens_stream(
 
     await step_run("arbiter", design_state(), journal, models, {})
 
-    keys = journal.keys()
+    keys = journal.ordered_keys()
     assert keys.index("s2:arbiter:reply") < keys.index("s2:call:call_final_an:result")
     assert journal.record("s2:arbiter:reply").usage.total_tokens == 150
     assert journal.conversation["tokens_used"] == 150
@@ -120,7 +120,7 @@ async def test_independent_consults_run_concurrently_and_results_follow_call_ord
     took = time.perf_counter() - started
 
     assert took < 0.35  # two 0.2 s calls at once, not one after the other
-    keys = journal.keys()
+    keys = journal.ordered_keys()
     assert keys.index("s2:call:a:result") < keys.index("s2:call:b:result")
 
 
@@ -134,7 +134,7 @@ async def test_the_system_prompt_is_recorded_only_when_it_changes(journal, model
 
     await drive(design_state(), journal, models)
 
-    system_keys = [k for k in journal.keys() if k.startswith("arbiter:system:")]
+    system_keys = [k for k in journal.ordered_keys() if k.startswith("arbiter:system:")]
     # step 2 has no specialist answers yet; from step 3 on synthesize_responses is offered
     assert len(system_keys) == 2
 
@@ -182,7 +182,9 @@ async def test_a_crash_between_consult_reply_and_result_resumes_without_a_new_mo
 
 
 async def test_history_for_the_next_step_pairs_calls_with_their_results(journal, models):
-    models.clients["arbiter"].enqueue(call("consult_coding_specialist", {"query": "q"}, call_id="k"))
+    models.clients["arbiter"].enqueue(
+        call("consult_coding_specialist", {"query": "q"}, call_id="k")
+    )
     models.clients["coding"].enqueue("answer")
     await drive(design_state(), journal, models, max_steps=1)
 

@@ -92,7 +92,7 @@ async def test_the_interpreter_corrects_a_call_the_reask_could_not(journal, mode
     assert stages(journal, record.key)[-2:] == ["reask", "interpreter.clarify_failed_call"]
     interpreter_request = models.clients["interpreter"].calls[0]
     assert "This function call failed" in interpreter_request.messages[1].content
-    assert [t.name for t in interpreter_request.tools][0] == "consult_coding_specialist"
+    assert interpreter_request.tools[0].name == "consult_coding_specialist"
 
 
 async def test_the_routing_rule_sends_an_unclear_call_to_the_interpreter_first(journal, models):
@@ -134,8 +134,13 @@ async def _fail_reask_and_interpreter(models):
 
 async def test_diagnosis_with_a_corrected_call_runs_that_call(journal, models):
     await _fail_reask_and_interpreter(models)
-    corrected = {"changes": "use query", "corrected_call": {
-        "name": "consult_coding_specialist", "arguments": {"query": "diagnosed"}}}
+    corrected = {
+        "changes": "use query",
+        "corrected_call": {
+            "name": "consult_coding_specialist",
+            "arguments": {"query": "diagnosed"},
+        },
+    }
     models.clients["reasoning"].enqueue(call("suggest_retry_with_changes", corrected))
     models.clients["coding"].enqueue("done")
 
@@ -155,8 +160,9 @@ async def test_diagnosis_suggesting_another_approach_becomes_feedback_for_the_ar
         call("suggest_alternative_approach", {"approach": "ask the analysis specialist"})
     )
 
-    outcome = await step_run("arbiter", design_state(rules=no_interpreter_rule()), journal,
-                             models, {})
+    outcome = await step_run(
+        "arbiter", design_state(rules=no_interpreter_rule()), journal, models, {}
+    )
 
     assert outcome.next == "arbiter"
     feedback = journal.record("s2:arbiter:feedback")
@@ -174,13 +180,17 @@ async def test_diagnosis_asking_for_user_input_opens_a_question(journal, models)
         call("request_user_input", {"question": "Which language?", "options": ["py", "go"]})
     )
 
-    outcome = await step_run("arbiter", design_state(rules=no_interpreter_rule()), journal,
-                             models, {})
+    outcome = await step_run(
+        "arbiter", design_state(rules=no_interpreter_rule()), journal, models, {}
+    )
 
     assert outcome.next == "wait_for_user"
     [escalation] = journal.escalations.values()
     assert (escalation.kind, escalation.question, escalation.options) == (
-        "question", "Which language?", ("py", "go"))
+        "question",
+        "Which language?",
+        ("py", "go"),
+    )
 
 
 async def test_diagnosis_suggesting_a_phase_change_changes_the_phase(journal, models):
@@ -198,8 +208,9 @@ async def test_when_diagnosis_fails_the_operator_is_asked(journal, models):
     await _fail_reask_and_interpreter(models)
     models.clients["reasoning"].enqueue(ServerError("runner crashed", status=500))
 
-    outcome = await step_run("arbiter", design_state(rules=no_interpreter_rule()), journal,
-                             models, {})
+    outcome = await step_run(
+        "arbiter", design_state(rules=no_interpreter_rule()), journal, models, {}
+    )
 
     assert outcome.next == "wait_for_user"
     [escalation] = journal.escalations.values()
@@ -209,11 +220,19 @@ async def test_when_diagnosis_fails_the_operator_is_asked(journal, models):
 
 
 async def test_a_reply_cut_off_at_the_length_limit_is_not_run_as_is(journal, models):
-    cut = ModelReply(message=ChatMessage("assistant", "", (ToolCallPart(
-        "c", "final_answer", {"answer": "half"}),)), model="m", done_reason="length")
-    models.clients["arbiter"].enqueue(cut, '{"name": "final_answer", "arguments": {"answer": "whole"}}')
+    cut = ModelReply(
+        message=ChatMessage(
+            "assistant", "", (ToolCallPart("c", "final_answer", {"answer": "half"}),)
+        ),
+        model="m",
+        done_reason="length",
+    )
+    models.clients["arbiter"].enqueue(
+        cut, '{"name": "final_answer", "arguments": {"answer": "whole"}}'
+    )
 
-    outcome = await step_run("arbiter", design_state(rules=no_interpreter_rule()), journal,
-                             models, {})
+    outcome = await step_run(
+        "arbiter", design_state(rules=no_interpreter_rule()), journal, models, {}
+    )
 
     assert outcome.final_answer == "whole"

@@ -22,16 +22,17 @@ async def test_the_analysis_specialist_classifies_with_a_json_schema(journal, mo
     assert request.tools == ()
     assert request.response_format["properties"]["complexity"]["maximum"] == 10
     assert journal.conversation["classification"] == {
-        "complexity": 9, "type": "reasoning", "requires_speed": False, "default": False,
+        "complexity": 9,
+        "type": "reasoning",
+        "requires_speed": False,
+        "default": False,
     }
     assert journal.conversation["routing_decision"]["stated"] == (
         "route to reasoning: task.complexity > 7"
     )
 
 
-async def test_unusable_classifier_output_gives_a_marked_default_with_the_reason(
-    journal, models
-):
+async def test_unusable_classifier_output_gives_a_marked_default_with_the_reason(journal, models):
     models.clients["analysis"].enqueue('{"complexity": 42, "type": "poetry"}')
 
     await step_run("classify", design_state(step_number=1), journal, models, {})
@@ -50,7 +51,10 @@ def test_coercible_output_is_accepted_and_extra_keys_are_dropped():
 
     assert problem == ""
     assert classification == {
-        "complexity": 3, "type": "question", "requires_speed": True, "default": False,
+        "complexity": 3,
+        "type": "question",
+        "requires_speed": True,
+        "default": False,
     }
 
 
@@ -85,10 +89,12 @@ def test_no_rule_fires_for_an_ordinary_task():
 def test_the_unclear_tool_calls_rule_fires_only_on_a_reply_with_unclear_calls():
     facts = task_facts({"complexity": 4, "type": "analysis", "requires_speed": False})
 
-    unclear = route(DESIGN_RULES, {**facts, "response.unclear_tool_calls": True},
-                    only_response_rules=True)
-    clear = route(DESIGN_RULES, {**facts, "response.unclear_tool_calls": False},
-                  only_response_rules=True)
+    unclear = route(
+        DESIGN_RULES, {**facts, "response.unclear_tool_calls": True}, only_response_rules=True
+    )
+    clear = route(
+        DESIGN_RULES, {**facts, "response.unclear_tool_calls": False}, only_response_rules=True
+    )
 
     assert unclear["stated"] == "route to interpreter: response.unclear_tool_calls"
     assert clear is None
@@ -116,9 +122,13 @@ async def test_the_arbiter_prompt_states_the_routing_decision(journal, models):
     decision = route(DESIGN_RULES, task_facts({"complexity": 9}))
     models.clients["arbiter"].enqueue("Fine.")
 
-    await step_run("arbiter", design_state(routing_decision=decision,
-                                           classification={"complexity": 9}), journal,
-                   models, {})
+    await step_run(
+        "arbiter",
+        design_state(routing_decision=decision, classification={"complexity": 9}),
+        journal,
+        models,
+        {},
+    )
 
     system = models.clients["arbiter"].calls[0].messages[0].content
     assert "Routing: route to reasoning: task.complexity > 7." in system

@@ -15,8 +15,7 @@ DIRECT = Policy(arbiter_reviews_all=False)
 def talk(participants, *, mode, turns):
     return call(
         "start_multi_model_conversation",
-        {"participants": participants, "topic": "tabs or spaces", "max_turns": turns,
-         "mode": mode},
+        {"participants": participants, "topic": "tabs or spaces", "max_turns": turns, "mode": mode},
         call_id="d",
     )
 
@@ -48,8 +47,11 @@ async def test_direct_mode_each_participant_keeps_a_thread_and_sees_the_others(j
     assert (summary["mode"], summary["turns"], summary["success"]) == ("direct", 3, True)
     assert summary["summary"].splitlines()[1] == "reasoning: Tabs are smaller."
     assert models.clients["arbiter"].calls[1:] == []  # no reviews in direct mode
-    assert models.clients["reasoning"].calls[0].messages[0].content.startswith(
-        "You are the reasoning specialist in a conversation with coding"
+    assert (
+        models.clients["reasoning"]
+        .calls[0]
+        .messages[0]
+        .content.startswith("You are the reasoning specialist in a conversation with coding")
     )
 
 
@@ -71,13 +73,14 @@ async def test_mediated_pass_delivers_the_original_to_everyone(journal, models):
     review_request = models.clients["arbiter"].calls[1]
     assert review_request.tools == ()
     assert review_request.response_format["properties"]["action"]["enum"] == [
-        "pass", "modify", "redirect", "filter",
+        "pass",
+        "modify",
+        "redirect",
+        "filter",
     ]
 
 
-async def test_mediated_modify_delivers_the_arbiters_text_and_keeps_the_original(
-    journal, models
-):
+async def test_mediated_modify_delivers_the_arbiters_text_and_keeps_the_original(journal, models):
     await _mediated(journal, models, {"action": "modify", "text": "Use spaces (PEP 8)."})
 
     for role in ("reasoning", "analysis"):
@@ -100,7 +103,8 @@ async def test_mediated_redirect_delivers_to_one_participant_and_withholds_from_
 
 async def test_mediated_filter_records_what_was_withheld_per_participant(journal, models):
     await _mediated(
-        journal, models,
+        journal,
+        models,
         {"action": "filter", "text": "Spaces.", "withheld": ["an API key"]},
     )
 

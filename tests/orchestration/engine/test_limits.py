@@ -46,7 +46,9 @@ async def test_calls_beyond_the_tool_call_limit_are_not_run(journal, models):
 
     assert (outcome.status, outcome.reason) == ("tool_call_limit", "the run made its 3 tool calls")
     assert [journal.tool_calls[f"s2:call:c{i}"].status for i in range(3)] == [
-        "succeeded", "succeeded", "rejected",
+        "succeeded",
+        "succeeded",
+        "rejected",
     ]
     assert len(models.clients["coding"].calls) == 2
 
@@ -55,7 +57,9 @@ async def test_the_token_budget_stops_the_next_step(journal, models):
     from orchestration.engine.types import ModelReply, Usage
 
     heavy = ModelReply(
-        message=call("consult_coding_specialist", {"query": "q"}), model="m", done_reason="stop",
+        message=call("consult_coding_specialist", {"query": "q"}),
+        model="m",
+        done_reason="stop",
         usage=Usage(prompt_tokens=900, completion_tokens=200),
     )
     models.clients["arbiter"].enqueue(heavy)
@@ -101,9 +105,7 @@ async def test_a_model_that_keeps_repeating_a_call_fails_the_run(journal, models
     assert len(models.clients["coding"].calls) == 2
 
 
-async def test_a_final_answer_beside_other_calls_ends_the_run_without_running_them(
-    journal, models
-):
+async def test_a_final_answer_beside_other_calls_ends_the_run_without_running_them(journal, models):
     both = (
         ToolCallPart("a", "consult_coding_specialist", {"query": "q"}),
         ToolCallPart("b", "final_answer", {"answer": "done"}),

@@ -42,9 +42,14 @@ def test_empty_sections_disappear_with_their_lines_and_blank_lines_do_not_pile_u
 
 
 def test_filled_sections_keep_their_layout():
-    text = render(TEMPLATE, {
-        "expertise_level": "junior", "task_description": "x", "tools_section": "Tools:\n- a",
-    })
+    text = render(
+        TEMPLATE,
+        {
+            "expertise_level": "junior",
+            "task_description": "x",
+            "tools_section": "Tools:\n- a",
+        },
+    )
 
     assert text == "You are a junior Python developer.\n\nTASK: x\n\nTools:\n- a"
 
@@ -61,8 +66,12 @@ def test_a_phase_specific_template_overrides_the_general_one():
     assert template_lookup({}, "arbiter.role", phase="review") == (
         PROMPT_DEFAULTS["arbiter.role.review"].body
     )
-    assert template_lookup({"arbiter.role.m1": "model one"}, "arbiter.role", phase="review",
-                           model="m1") == "model one"
+    assert (
+        template_lookup(
+            {"arbiter.role.m1": "model one"}, "arbiter.role", phase="review", model="m1"
+        )
+        == "model one"
+    )
 
 
 def test_an_unknown_template_key_raises():
@@ -74,7 +83,8 @@ def test_every_default_template_renders_without_leftover_placeholders():
     for key, default in PROMPT_DEFAULTS.items():
         text = render(default.body, {})
         assert "{" not in text.replace('{"', "").replace("{...}", "").replace(
-            "{example_arguments}", ""), key
+            "{example_arguments}", ""
+        ), key
         assert default.description, key
 
 
@@ -116,13 +126,22 @@ def test_truncation_is_suspected_only_when_the_server_counted_far_less(
 
 
 async def test_a_suspected_truncation_is_recorded_on_the_message(journal, models):
-    reply = ModelReply(message=ChatMessage("assistant", "hm"), model="m", done_reason="stop",
-                       usage=Usage(prompt_tokens=50, completion_tokens=2))
+    reply = ModelReply(
+        message=ChatMessage("assistant", "hm"),
+        model="m",
+        done_reason="stop",
+        usage=Usage(prompt_tokens=50, completion_tokens=2),
+    )
     models.clients["analysis"].enqueue(reply)
     ctx = StepContext(design_state(), journal, models)
 
-    await model_turn(ctx, role="analysis", key="k", thread_key="t",
-                     messages=[ChatMessage("user", "long input " * 400)])
+    await model_turn(
+        ctx,
+        role="analysis",
+        key="k",
+        thread_key="t",
+        messages=[ChatMessage("user", "long input " * 400)],
+    )
 
     record = journal.record("k")
     assert record.truncation_suspected is True
@@ -139,8 +158,13 @@ async def test_a_prompt_beyond_the_context_window_goes_in_parts_that_build_on_ea
     ctx = StepContext(design_state(specialists=specialists), journal, models)
     document = "\n\n".join(f"Section {i}: " + "data " * 120 for i in range(6))
 
-    turn = await model_turn(ctx, role="analysis", key="k", thread_key="t", messages=[
-        ChatMessage("system", "You analyse."), ChatMessage("user", document)])
+    turn = await model_turn(
+        ctx,
+        role="analysis",
+        key="k",
+        thread_key="t",
+        messages=[ChatMessage("system", "You analyse."), ChatMessage("user", document)],
+    )
 
     calls = models.clients["analysis"].calls
     assert turn.content == "final answer"
@@ -159,10 +183,15 @@ def test_the_arbiter_sees_one_consult_tool_per_specialist_and_valid_schemas():
 
     names = [tool.name for tool in tools]
     assert names == [
-        "consult_coding_specialist", "consult_reasoning_specialist",
-        "consult_analysis_specialist", "consult_interpreter_specialist",
-        "start_multi_model_conversation", "escalate_to_user",
-        "reinterpret_with_functiongemma", "decide_phase_change", "final_answer",
+        "consult_coding_specialist",
+        "consult_reasoning_specialist",
+        "consult_analysis_specialist",
+        "consult_interpreter_specialist",
+        "start_multi_model_conversation",
+        "escalate_to_user",
+        "reinterpret_with_functiongemma",
+        "decide_phase_change",
+        "final_answer",
     ]
     for tool in [*tools, *specialist_tools(design_state())]:
         Draft202012Validator.check_schema(tool.parameters)
@@ -173,8 +202,9 @@ def test_the_arbiter_sees_one_consult_tool_per_specialist_and_valid_schemas():
 def test_only_allowed_specialists_are_offered_and_synthesis_once_there_are_answers():
     history = (
         ChatMessage("user", "task"),
-        ChatMessage("tool", '{"success": true}', tool_call_id="c",
-                    tool_name="consult_coding_specialist"),
+        ChatMessage(
+            "tool", '{"success": true}', tool_call_id="c", tool_name="consult_coding_specialist"
+        ),
     )
     state = design_state(allowed_specialists=("coding",), arbiter_history=history)
 
@@ -187,8 +217,10 @@ def test_only_allowed_specialists_are_offered_and_synthesis_once_there_are_answe
 
 async def test_worked_examples_are_added_when_recent_calls_failed(journal, models):
     models.clients["arbiter"].enqueue("ok")
-    state = design_state(recent_failures=("consult_coding_specialist: 'query' is required",),
-                         counters=Counters(steps_used=19))
+    state = design_state(
+        recent_failures=("consult_coding_specialist: 'query' is required",),
+        counters=Counters(steps_used=19),
+    )
 
     await step_run("arbiter", state, journal, models, {})
 

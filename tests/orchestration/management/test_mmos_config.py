@@ -46,13 +46,17 @@ def test_export_to_stdout_is_yaml(design_file, capsys):
 
     call_command("mmos_config", "export")
 
-    assert yaml.safe_load(capsys.readouterr().out)["orchestration"]["arbiter"]["server"] == "ollama01"
+    assert (
+        yaml.safe_load(capsys.readouterr().out)["orchestration"]["arbiter"]["server"] == "ollama01"
+    )
 
 
 def test_bad_file_is_a_clear_error_and_changes_nothing(design_file, tmp_path):
     call_command("mmos_config", "load", str(design_file), stdout=io.StringIO())
     bad = tmp_path / "bad.yaml"
-    bad.write_text(DESIGN_YAML.replace('"task.requires_speed"', '"open(1)"').replace("ollama02", "x y"))
+    bad.write_text(
+        DESIGN_YAML.replace('"task.requires_speed"', '"open(1)"').replace("ollama02", "x y")
+    )
     rules_before = list(RoutingRule.objects.values_list("pk", "condition"))
 
     with pytest.raises(CommandError) as caught:

@@ -201,9 +201,13 @@ async def test_connection_pool_is_reused_within_one_event_loop(fake_ollama):
     first = connections.shared_client(c.http.base_url, c.http.timeouts)
     await c.chat(REQUEST)
     await c.chat(REQUEST)
+    async for _ in c.chat_stream(REQUEST):
+        pass
+    async for _ in c.chat_stream(REQUEST):
+        pass
+    await c.chat(REQUEST)
     assert connections.shared_client(c.http.base_url, c.http.timeouts) is first
-    ports = {q.headers.get("Host") for q in fake_ollama.requests_to("/api/chat")}
-    assert len(ports) == 1
+    assert fake_ollama.connections_opened == 1, "streams are read to the end and the socket reused"
 
 
 def test_repeated_event_loops_do_not_keep_closed_pools(fake_ollama):
@@ -225,3 +229,24 @@ def test_pools_opened_without_the_bridge_are_dropped_when_their_loop_closed(fake
     asyncio.run(call())
     asyncio.run(call())
     assert loops[0] not in connections._clients
+
+
+async def test_deadline_never_cancels_the_stream_consumers_own_work(fake_ollama):
+    fake_ollama.always(r.Reply(**{**vars(r.fixture("chat_stream_chunks")), "chunk_delay_s": 0.05}))
+    c = client(fake_ollama.url, read_s=1.0, deadline_s=0.3)
+    slept = False
+    with pytest.raises(e.DeadlineExceeded):
+        async for _ in c.chat_stream(REQUEST):
+            if not slept:
+                await asyncio.sleep(0.5)  # the consumer is busy when the deadline passes
+                slept = True
+    assert slept, "the consumer's sleep ran to its end; the next read raised instead"
+
+
+async def test_cancelling_a_call_from_outside_is_not_mistaken_for_the_deadline(fake_ollama):
+    fake_ollama.always(r.hang())
+    task = asyncio.create_task(client(fake_ollama.url, read_s=5.0, deadline_s=5.0).chat(REQUEST))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -12,12 +12,16 @@ pytestmark = pytest.mark.django_db
 
 def snapshot() -> dict:
     return {
-        "servers": list(Server.objects.order_by("pk").values_list("pk", "name", "base_url", "kind")),
+        "servers": list(
+            Server.objects.order_by("pk").values_list("pk", "name", "base_url", "kind")
+        ),
         "specialists": list(
             Specialist.objects.order_by("pk").values_list("pk", "role", "model", "server__name")
         ),
         "rules": list(
-            RoutingRule.objects.order_by("pk").values_list("pk", "order", "condition", "specialist__role")
+            RoutingRule.objects.order_by("pk").values_list(
+                "pk", "order", "condition", "specialist__role"
+            )
         ),
     }
 

@@ -33,7 +33,9 @@ def consult_stack(live_redis_settings, fake_ollama, tmp_path):
 
 
 def _models_called(fake, conversation_start_index: int) -> Counter:
-    return Counter(q.json["model"] for q in fake.requests_to("/api/chat")[conversation_start_index:])
+    return Counter(
+        q.json["model"] for q in fake.requests_to("/api/chat")[conversation_start_index:]
+    )
 
 
 def _assert_whole_run(conversation: Conversation) -> None:
@@ -60,14 +62,16 @@ def test_worker_killed_mid_consult_loses_no_message(consult_stack, tmp_path):
             calls_before = scenario.specialist_calls
             conversation = conversation_start(task=f"Write a parser (trial {trial})")
             wait_until(
-                lambda: scenario.specialist_calls > calls_before and scenario.in_flight > 0,
+                lambda before=calls_before: (
+                    scenario.specialist_calls > before and scenario.in_flight > 0
+                ),
                 timeout=RUN_TIMEOUT_S,
                 message=f"trial {trial}: no specialist call in flight\n{worker.log()[-3000:]}",
             )
             worker.kill()
             worker = celery_worker(env, tmp_path, name=f"w{trial + 1}")
             wait_until(
-                lambda: Conversation.objects.get(pk=conversation.pk).is_terminal,
+                lambda pk=conversation.pk: Conversation.objects.get(pk=pk).is_terminal,
                 timeout=RUN_TIMEOUT_S,
                 message=f"trial {trial}: run did not finish\n{worker.log()[-3000:]}",
             )
@@ -105,7 +109,10 @@ def test_processes_racing_for_one_step_claim_it_once(consult_stack):
         racers = [
             subprocess.Popen(
                 [sys.executable, "-c", CLAIM_SCRIPT, str(step.pk), str(start_at)],
-                cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
             )
             for _ in range(4)
         ]

@@ -11,7 +11,9 @@ def test_migrate_seeds_every_default_template_as_active_version_one():
     assert set(PromptTemplate.objects.values_list("key", flat=True)) == set(PROMPT_DEFAULTS)
     version = PromptTemplateVersion.objects.get(template__key="arbiter.system")
     assert (version.number, version.is_active, version.body) == (
-        1, True, PROMPT_DEFAULTS["arbiter.system"].body,
+        1,
+        True,
+        PROMPT_DEFAULTS["arbiter.system"].body,
     )
 
 

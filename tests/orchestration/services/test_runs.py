@@ -3,7 +3,7 @@ import json
 import pytest
 from django.contrib.auth.models import User
 
-from orchestration.engine.ports import EscalationRecord, ToolCallRecord
+from orchestration.engine.ports import EscalationRecord, StepOutcome, ToolCallRecord
 from orchestration.models import Conversation, Escalation, Message, Step, ToolCall
 from orchestration.services.journal import DatabaseRunJournal
 from orchestration.services.runs import (
@@ -14,7 +14,6 @@ from orchestration.services.runs import (
     escalation_answer,
 )
 from orchestration.services.steps import step_claim, step_complete
-from orchestration.engine.ports import StepOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +28,14 @@ def test_start_records_the_task_as_the_first_message_and_a_classify_step(design_
 
     message = conversation.messages.get()
     assert (message.seq, message.sender, message.recipient, message.content) == (
-        1, "operator", "arbiter", "Write a parser",
+        1,
+        "operator",
+        "arbiter",
+        "Write a parser",
     )
-    assert list(conversation.steps.values_list("number", "kind", "status")) == [(1, "classify", "pending")]
+    assert list(conversation.steps.values_list("number", "kind", "status")) == [
+        (1, "classify", "pending")
+    ]
     assert conversation.status == Conversation.Status.QUEUED
     assert conversation.policy == {
         "include_full_history": False,
@@ -85,7 +89,12 @@ def _waiting_on(conversation, *, kind="question", name="escalate_to_user", argum
         )
     )
     journal.escalation_open_sync(
-        EscalationRecord(key="s1:call:c1:escalation", kind=kind, question="Which database?", tool_call_key="s1:call:c1")
+        EscalationRecord(
+            key="s1:call:c1:escalation",
+            kind=kind,
+            question="Which database?",
+            tool_call_key="s1:call:c1",
+        )
     )
     step_complete(
         step_id=step.pk,
@@ -104,7 +113,11 @@ def test_answer_becomes_the_tool_result_and_enqueues_the_next_arbiter_step(desig
     escalation_answer(escalation=escalation, text="PostgreSQL", user=alice)
 
     escalation.refresh_from_db()
-    assert (escalation.status, escalation.answer, escalation.answered_by) == ("answered", "PostgreSQL", alice)
+    assert (escalation.status, escalation.answer, escalation.answered_by) == (
+        "answered",
+        "PostgreSQL",
+        alice,
+    )
     result = Message.objects.get(conversation=conversation, role="tool")
     assert result.tool_call_id == "c1"
     assert json.loads(result.content)["answer"] == "PostgreSQL"
@@ -138,18 +151,29 @@ def test_empty_answer_is_refused(design_config):
 
 def test_reject_returns_the_reason_to_the_arbiter(design_config, alice):
     conversation = conversation_start(task="x")
-    escalation = _waiting_on(conversation, kind="approval", name="consult_coding_specialist", arguments={"query": "rm -rf"})
+    escalation = _waiting_on(
+        conversation,
+        kind="approval",
+        name="consult_coding_specialist",
+        arguments={"query": "rm -rf"},
+    )
 
     approval_decide(escalation=escalation, decision="reject", reason="too risky", user=alice)
 
     result = json.loads(Message.objects.get(conversation=conversation, role="tool").content)
-    assert result == {"tool": "consult_coding_specialist", "success": False, "rejected_by_operator": "too risky"}
+    assert result == {
+        "tool": "consult_coding_specialist",
+        "success": False,
+        "rejected_by_operator": "too risky",
+    }
     assert ToolCall.objects.get(call_id="c1").status == "rejected"
     assert conversation.steps.order_by("number").last().kind == "arbiter"
 
 
 def test_reject_needs_a_reason(design_config):
-    escalation = _waiting_on(conversation_start(task="x"), kind="approval", name="consult_coding_specialist")
+    escalation = _waiting_on(
+        conversation_start(task="x"), kind="approval", name="consult_coding_specialist"
+    )
 
     with pytest.raises(RunError, match="why"):
         approval_decide(escalation=escalation, decision="reject", reason="", user=None)
@@ -157,12 +181,17 @@ def test_reject_needs_a_reason(design_config):
 
 def test_edit_runs_the_call_with_the_operators_arguments(design_config, alice):
     conversation = conversation_start(task="x")
-    escalation = _waiting_on(conversation, kind="approval", name="consult_coding_specialist", arguments={"query": "a"})
+    escalation = _waiting_on(
+        conversation, kind="approval", name="consult_coding_specialist", arguments={"query": "a"}
+    )
 
     approval_decide(escalation=escalation, decision="edit", arguments={"query": "b"}, user=alice)
 
     step = conversation.steps.order_by("number").last()
-    assert (step.kind, step.payload) == ("tool", {"tool_call_key": "s1:call:c1", "arguments": {"query": "b"}})
+    assert (step.kind, step.payload) == (
+        "tool",
+        {"tool_call_key": "s1:call:c1", "arguments": {"query": "b"}},
+    )
     assert Escalation.objects.get(pk=escalation.pk).status == "edited"
 
 
@@ -192,7 +221,11 @@ def test_every_seq_is_distinct_and_increasing(design_config, alice):
     escalation = _waiting_on(conversation)
     escalation_answer(escalation=escalation, text="y", user=alice)
 
-    seqs = list(Message.objects.filter(conversation=conversation).order_by("id").values_list("seq", flat=True))
+    seqs = list(
+        Message.objects.filter(conversation=conversation)
+        .order_by("id")
+        .values_list("seq", flat=True)
+    )
     assert seqs == sorted(set(seqs))
     conversation.refresh_from_db()
     assert conversation.last_seq >= max(seqs)

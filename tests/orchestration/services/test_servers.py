@@ -13,9 +13,6 @@ from orchestration.services.model_directory import server_pool
 from orchestration.services.servers import server_health_check, server_health_check_all
 from orchestration.tasks.servers import server_health_poll
 from tests.fakes import replies as r
-from tests.fakes.fixtures import fake_ollama, fake_ollama_factory, refused_url
-
-__all__ = ["fake_ollama", "fake_ollama_factory", "refused_url"]
 pytestmark = pytest.mark.django_db
 
 

@@ -23,7 +23,7 @@ def consult(live_redis_settings, fake_ollama):
 
 
 def test_consult_run_completes_with_the_specialists_answer(consult):
-    scenario, fake = consult
+    scenario, _fake = consult
     conversation = conversation_start(task="Write a parser")
 
     conversation = run_drive_inline(conversation=conversation, timeout_s=30)

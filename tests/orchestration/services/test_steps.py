@@ -31,8 +31,13 @@ def first_step(conversation):
 
 def record(key: str, content: str = "hello") -> MessageRecord:
     return MessageRecord(
-        key=key, thread_key="arbiter", participant="arbiter", sender="arbiter",
-        recipient="operator", role="assistant", content=content,
+        key=key,
+        thread_key="arbiter",
+        participant="arbiter",
+        sender="arbiter",
+        recipient="operator",
+        role="assistant",
+        content=content,
     )
 
 
@@ -84,7 +89,9 @@ def test_finishing_sets_the_terminal_status_reason_and_answer(first_step, conver
 
 def test_reaper_hands_back_a_step_whose_lease_expired(first_step):
     step_claim(step_id=first_step.pk, owner="dead-worker")
-    Step.objects.filter(pk=first_step.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    Step.objects.filter(pk=first_step.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
     assert steps_reap() == 1
 
@@ -104,14 +111,18 @@ def test_reaper_leaves_live_leases_alone(first_step):
 
 def test_stale_worker_cannot_commit_after_its_step_was_handed_on(first_step):
     step_claim(step_id=first_step.pk, owner="slow")
-    Step.objects.filter(pk=first_step.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    Step.objects.filter(pk=first_step.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     steps_reap()
     step_claim(step_id=first_step.pk, owner="fresh")
 
     with pytest.raises(LeaseLost):
         step_complete(step_id=first_step.pk, owner="slow", outcome=StepOutcome(next="arbiter"))
     with pytest.raises(LeaseLost):
-        DatabaseRunJournal(conversation_id=first_step.conversation_id, step_id=first_step.pk, owner="slow").message_record_sync(record("s1:x"))
+        DatabaseRunJournal(
+            conversation_id=first_step.conversation_id, step_id=first_step.pk, owner="slow"
+        ).message_record_sync(record("s1:x"))
     assert not step_lease_renew(step_id=first_step.pk, owner="slow")
     assert step_lease_renew(step_id=first_step.pk, owner="fresh")
 
