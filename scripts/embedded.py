@@ -192,7 +192,10 @@ def _announce_when_ready(url: str, admin_note: str, honcho: subprocess.Popen[byt
 
 
 def run(config: Path) -> int:
-    """Install, prepare, then supervise the stack until interrupted; returns honcho's exit code."""
+    """Install, prepare, then supervise the stack until stopped; returns the exit code.
+
+    0 after a requested stop (SIGINT/SIGTERM), else honcho's code for the process that ended.
+    """
     install()
     env = stack_environment()
     busy = ports_in_use(env)
@@ -210,7 +213,10 @@ def run(config: Path) -> int:
 
     # Ctrl-C in a terminal reaches honcho directly (same process group); a signal sent to this
     # process alone (a test, a service manager) is passed on. Honcho ignores the duplicate.
+    stop_requested = threading.Event()
+
     def forward(signum: int, _frame: object) -> None:
+        stop_requested.set()
         honcho.send_signal(signum)
 
     signal.signal(signal.SIGINT, forward)
@@ -219,7 +225,9 @@ def run(config: Path) -> int:
     threading.Thread(
         target=_announce_when_ready, args=(url, admin_note, honcho), daemon=True
     ).start()
-    return honcho.wait()
+    returncode = honcho.wait()
+    # A stop that was asked for is a success; a process that died on its own is not.
+    return 0 if stop_requested.is_set() else returncode
 
 
 def main(argv: list[str] | None = None) -> int:

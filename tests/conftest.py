@@ -25,7 +25,7 @@ import redis
 from kombu import pools as kombu_pools
 
 # The fake Ollama server's fixtures (fake_ollama, fake_ollama_factory, refused_url) for every suite.
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.llama"]
 
 REDIS_START_TIMEOUT = 10.0
 

@@ -170,7 +170,7 @@ def test_one_command_serves_the_login_page_and_ctrl_c_stops_every_process(stack:
         assert expected in commands, commands
 
     stack.process.send_signal(signal.SIGINT)
-    stack.process.wait(timeout=STOP_TIMEOUT)
+    assert stack.process.wait(timeout=STOP_TIMEOUT) == 0  # a requested stop is a clean exit
 
     deadline = time.monotonic() + 5
     while any(_alive(pid) for pid in processes) and time.monotonic() < deadline:

@@ -50,11 +50,10 @@ async def arbiter_step(ctx: StepContext) -> StepOutcome:
     )
     outcome = await run_cascade(ctx, turn, tools, prompt)
     if outcome.answer is not None and not outcome.calls:
-        return finished(
-            "completed",
-            "the arbiter answered in prose without calling final_answer",
-            outcome.answer,
-        )
+        reason = "the arbiter answered in prose without calling final_answer"
+        if turn.done_reason == "length":
+            reason += " (its answer was cut off at the length limit)"
+        return finished("completed", reason, outcome.answer)
     return await _carry_out(ctx, outcome, turn.key)
 
 

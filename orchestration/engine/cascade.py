@@ -84,7 +84,7 @@ async def run_cascade(
         if result.distrusted:
             why = "the reply was cut off at the length limit"
         problems = [Problem(0, None, why)]
-    routed = _route_reply(ctx, result, shared)
+    routed = _route_reply(ctx, result, turn.done_reason, shared)
     for problem in problems:
         trail = shared + (_call_trail(problem.found) if problem.found else [])
         call = await _fix(ctx, problem, turn, tools, prompt, routed, trail)
@@ -98,13 +98,13 @@ async def run_cascade(
 
 
 def _route_reply(
-    ctx: StepContext, result: RepairResult, shared: list[dict[str, Any]]
+    ctx: StepContext, result: RepairResult, done_reason: str, shared: list[dict[str, Any]]
 ) -> str | None:
     facts = {
         **task_facts(ctx.state.classification),
         "response.unclear_tool_calls": result.unclear_tool_calls,
         "response.failed_repairs": len(result.invalid_calls),
-        "response.done_reason": "length" if result.distrusted else "stop",
+        "response.done_reason": done_reason,
         "conversation.phase": ctx.state.phase,
         "conversation.step_count": ctx.state.counters.steps_used,
     }

@@ -75,7 +75,12 @@ async def run_calls(
             await record_status(
                 ctx, key, call, "proposed", message_key=reply_key, repairs=repaired.repairs
             )
-        decided = gate(ctx, call, plan, made - 1)
+        if existing is not None and existing.status == "running":
+            # Its gates passed before the step was interrupted; only the route is re-derived.
+            role = consult_role(call.name) or ""
+            decided = binding_gate(ctx, call, plan.consulted, role) if role else Gate()
+        else:
+            decided = gate(ctx, call, plan, made - 1)
         plan.earlier.append(call)
         pending = _Runnable(len(outcomes), call, key, decided, _trail(repaired, decided))
         outcome = await _gated(ctx, pending, plan, reply_key)
@@ -125,7 +130,10 @@ async def _gated(
     """Carry out what the gates decided; ``None`` when the call is to run."""
     call, key, decided = item.call, item.key, item.gate
     if decided.refuse:
-        content = json.dumps({"tool": call.name, "success": False, "error": decided.refuse})
+        refusal: dict[str, Any] = {"tool": call.name, "success": False, "error": decided.refuse}
+        if decided.stop is not None:  # kept in the result so a re-run ends the run the same way
+            refusal["ends_run"] = {"status": decided.stop.status, "reason": decided.stop.reason}
+        content = json.dumps(refusal)
         await record_result(ctx, key, call, content, sender="engine")
         await record_status(
             ctx,

@@ -254,6 +254,9 @@ async def open_approval(ctx: StepContext, key: str, call: ToolCallPart, why: str
 def outcome_from_record(call: ToolCallPart, status: str, result: str) -> CallOutcome:
     """A call recorded by an earlier run of this step: its outcome, nothing run again."""
     outcome = CallOutcome(call, status, result)
+    ends = _json_object(result).get("ends_run")
+    if status == "rejected" and isinstance(ends, dict):
+        outcome.stop = limits.LimitHit(str(ends.get("status")), str(ends.get("reason")))
     if status == "awaiting_approval":
         outcome.wait = "approval"
     elif call.name == ESCALATE and status == "running":
@@ -272,3 +275,11 @@ def approved_call_check(ctx: StepContext, call: ToolCallPart) -> tuple[ToolCallP
         valid = checked.calls[0]
         return ToolCallPart(call.id, valid.name, dict(valid.arguments)), []
     return call, [error for found in checked.found for error in found.errors] or ["invalid call"]
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -68,6 +68,8 @@ class ModelRequest:
     messages: tuple[ChatMessage, ...]
     tools: tuple[ToolSpec, ...] = ()
     response_format: dict[str, Any] | None = None
+    # "auto" (the default when tools are offered), "none", "required", or one tool's name.
+    tool_choice: str | None = None
     options: ModelOptions = field(default_factory=ModelOptions)
     keep_alive: str | None = None
 

@@ -102,7 +102,7 @@ def run_state_load(step: Step) -> RunState:
         ),
         classification=conversation.classification,
         routing_decision=conversation.routing_decision,
-        arbiter_history=arbiter_history(conversation),
+        arbiter_history=arbiter_history(conversation, before_step=step),
         recent_failures=_recent_failures(conversation),
         participants=tuple(
             sorted(set(conversation.threads.values_list("participant", flat=True)) - {"operator"})
@@ -110,13 +110,20 @@ def run_state_load(step: Step) -> RunState:
     )
 
 
-def arbiter_history(conversation: Conversation) -> tuple[ChatMessage, ...]:
-    """The arbiter's thread as the model should see it: task, its calls (as repaired), results."""
-    rows = list(
-        Message.objects.filter(conversation=conversation, thread__key=ARBITER_THREAD)
-        .exclude(role=Message.Role.SYSTEM)
-        .order_by("seq")
+def arbiter_history(
+    conversation: Conversation, *, before_step: Step | None = None
+) -> tuple[ChatMessage, ...]:
+    """The arbiter's thread as the model should see it: task, its calls (as repaired), results.
+
+    A step sees only what was recorded before it: when it runs again after a crash, its own
+    earlier writes are found through the journal, not in the history.
+    """
+    rows = Message.objects.filter(conversation=conversation, thread__key=ARBITER_THREAD).exclude(
+        role=Message.Role.SYSTEM
     )
+    if before_step is not None:
+        rows = rows.exclude(step=before_step)
+    rows = list(rows.order_by("seq"))
     calls_by_message: dict[int, list[ToolCallPart]] = {}
     names: dict[str, str] = {}
     for call in ToolCall.objects.filter(message__in=rows).order_by("id"):

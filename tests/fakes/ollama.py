@@ -11,22 +11,19 @@ recorded in ``requests``. Run it standalone with ``python -m tests.fakes.ollama 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import socket
-import struct
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes import replies as r
+from tests.fakes.http_server import FakeHandler, FakeHttpServer, abort_connection
 from tests.fakes.replies import FIXTURES, Reply
 
-CHAT_PATHS = frozenset({"/api/chat", "/v1/chat/completions"})
 TEXT = "text/plain; charset=utf-8"
 PLAIN_TEXT = FIXTURES["chat_plain"]["message"]["content"]
 Responder = Callable[["RecordedRequest"], Reply]
@@ -73,7 +70,7 @@ class FakeOllama:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
-        self._httpd = _Server((host, port), _Handler)
+        self._httpd = FakeHttpServer((host, port), FakeHandler)
         self._httpd.fake = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -95,7 +92,7 @@ class FakeOllama:
         self._httpd.server_close()
         with self._lock:
             for conn in list(self._connections):
-                _abort(conn)
+                abort_connection(conn)
         self._thread.join(timeout=5)
 
     def __enter__(self) -> FakeOllama:
@@ -220,115 +217,6 @@ def _validate_chat(raw: bytes) -> Reply | None:
             if not isinstance((call.get("function") or {}).get("arguments"), dict):
                 return r.fixture("error_string_arguments_in_history")
     return None
-
-
-def _abort(conn: socket.socket) -> None:
-    """Close with RST, as a crashed server would."""
-    try:
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        conn.close()
-    except OSError:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    fake: FakeOllama
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # headers and body go out in one write, but stream chunks must not wait for Nagle
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.server.fake._lock:
-            self.server.fake._connections.add(self.connection)
-            self.server.fake.connections_opened += 1
-
-    def finish(self) -> None:
-        with self.server.fake._lock:
-            self.server.fake._connections.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
-        return
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    do_POST = do_HEAD = do_GET
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        path = self.path.split("?", 1)[0]
-        request = RecordedRequest(self.command, path, dict(self.headers.items()), body)
-        fake = self.server.fake
-        counted = path in CHAT_PATHS
-        if counted:
-            fake._count_in_flight(+1)
-        try:
-            reply = fake.answer(request)
-            self._send(reply, fake._stopping, head_only=self.command == "HEAD")
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-        finally:
-            if counted:
-                fake._count_in_flight(-1)
-
-    def _send(self, reply: Reply, stopping: threading.Event, *, head_only: bool) -> None:
-        if reply.hang:
-            stopping.wait()
-            self.close_connection = True
-            return
-        if reply.latency_s and stopping.wait(reply.latency_s):
-            return
-        if reply.reset:
-            self.close_connection = True
-            _abort(self.connection)
-            return
-        head = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}",
-                f"Content-Type: {reply.content_type}", "Connection: keep-alive"]  # fmt: skip
-        if reply.chunks is not None:
-            head.append("Transfer-Encoding: chunked")
-            pieces = [b"%x\r\n%s\r\n" % (len(c), c) for c in reply.chunks]
-            tail = b"0\r\n\r\n"
-        else:
-            head.append(f"Content-Length: {reply.declared_length or len(reply.body)}")
-            pieces = (
-                []
-                if head_only
-                else [bytes([b]) for b in reply.body]
-                if reply.cut_after is not None
-                else [reply.body]
-            )
-            tail = b""
-        head_bytes = ("\r\n".join(head) + "\r\n\r\n").encode()
-        if reply.drip_s is not None:
-            for byte in head_bytes + b"".join(pieces) + tail:
-                if stopping.wait(reply.drip_s):
-                    return
-                self.wfile.write(bytes([byte]))
-            return
-        if reply.cut_after is not None:
-            self.wfile.write(head_bytes + b"".join(pieces[: reply.cut_after]))
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)  # a clean FIN mid-message
-            return
-        if reply.chunks is None or not reply.chunk_delay_s:
-            self.wfile.write(head_bytes + b"".join(pieces) + tail)
-            return
-        self.wfile.write(head_bytes)
-        for piece in pieces:
-            if stopping.wait(reply.chunk_delay_s):
-                return
-            self.wfile.write(piece)
-        self.wfile.write(tail)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,7 +150,7 @@ def call_id() -> str:
 def ollama_chat(
     request: dict[str, Any],
     text: str = "",
-    tool_calls: list[tuple[str, dict[str, Any]]] = (),  # type: ignore[assignment]
+    tool_calls: Sequence[tuple[str, dict[str, Any]]] = (),
     *,
     done_reason: str = "stop",
     latency_s: float = 0.0,
@@ -195,7 +196,7 @@ def ollama_chat(
 def openai_chat(
     request: dict[str, Any],
     text: str = "",
-    tool_calls: list[tuple[str, dict[str, Any]]] = (),  # type: ignore[assignment]
+    tool_calls: Sequence[tuple[str, dict[str, Any]]] = (),
     *,
     latency_s: float = 0.0,
 ) -> Reply:

@@ -92,3 +92,24 @@ orchestration:
     allow_model_to_model: true
     arbiter_reviews_all: true
 """
+
+
+@dataclass
+class EscalationScenario:
+    """The arbiter asks the operator a question, then answers with what the operator said."""
+
+    question: str = "Which database should the parser write to?"
+
+    def __call__(self, request: RecordedRequest) -> r.Reply:
+        body = request.json
+        if body.get("format"):
+            return r.ollama_chat(body, json.dumps(CLASSIFICATION))
+        results = tool_results(body)
+        if not results:
+            call = (
+                "escalate_to_user",
+                {"question": self.question, "options": ["SQLite", "PostgreSQL"]},
+            )
+            return r.ollama_chat(body, tool_calls=[call])
+        answer = json.loads(results[-1]).get("answer", "?")
+        return r.ollama_chat(body, tool_calls=[("final_answer", {"answer": f"Using {answer}."})])

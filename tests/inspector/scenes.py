@@ -152,3 +152,61 @@ def long_run(messages: int, **conversation_fields) -> Conversation:
     Message.objects.bulk_create(rows, batch_size=500)
     Conversation.objects.filter(pk=run.pk).update(last_seq=messages, status_seq=0)
     return Conversation.objects.get(pk=run.pk)
+
+
+def hostile_run(outputs: list[str], **conversation_fields) -> Conversation:
+    """A run in which every place model output can reach holds one of ``outputs``."""
+    first = outputs[0]
+    run = ConversationFactory(
+        task=first,
+        status="waiting_for_user",
+        status_reason=outputs[1 % len(outputs)],
+        final_answer=outputs[2 % len(outputs)],
+        classification={"type": outputs[3 % len(outputs)], "complexity": 5},
+        routing_decision={"rule": outputs[4 % len(outputs)]},
+        allowed_specialists=["coding"],
+        **conversation_fields,
+    )
+    thread = ThreadFactory(conversation=run, key="arbiter", participant="arbiter", label=first)
+    for index, text in enumerate(outputs):
+        sender, recipient = ("arbiter", "coding") if index % 2 else ("coding", "arbiter")
+        fields = {}
+        if index % 3 == 0:
+            fields = {
+                "original_content": text + " (before review)",
+                "review": {"reason": text},
+                "withheld": [text],
+            }
+        message = MessageFactory(
+            conversation=run,
+            thread=thread,
+            sender=sender,
+            recipient=recipient,
+            role="assistant",
+            content=text,
+            model=text[:200],
+            server="ollama01",
+            **fields,
+        )
+        if index % 4 == 0:
+            ToolCallFactory(
+                conversation=run,
+                message=message,
+                call_id=f"h{index}",
+                name="consult_coding_specialist",
+                arguments={"task": text},
+                result=text,
+                error=text,
+                status="succeeded",
+                repairs=[
+                    {
+                        "stage": text,
+                        "before": text,
+                        "after": {"x": text},
+                        "note": text,
+                        "model": text,
+                    }
+                ],
+            )
+    EscalationFactory(conversation=run, question=outputs[-1], options=outputs[:3])
+    return Conversation.objects.get(pk=run.pk)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from orchestration.engine.errors import ServerError
 from orchestration.engine.run import step_run
 from orchestration.engine.types import ChatMessage, ModelReply, ToolCallPart
@@ -236,3 +238,40 @@ async def test_a_reply_cut_off_at_the_length_limit_is_not_run_as_is(journal, mod
     )
 
     assert outcome.final_answer == "whole"
+
+
+@pytest.mark.parametrize(
+    ("suggestion", "arguments", "expected"),
+    [
+        ("suggest_retry_with_changes", {"changes": "name the query"}, "retrying with changes"),
+        ("suggest_rollback", {"reason": "the reply was garbage"}, "rolled back"),
+    ],
+)
+async def test_diagnosis_advice_without_a_call_reaches_the_arbiter_as_feedback(
+    journal, models, suggestion, arguments, expected
+):
+    await _fail_reask_and_interpreter(models)
+    models.clients["reasoning"].enqueue(call(suggestion, arguments))
+
+    outcome = await step_run(
+        "arbiter", design_state(rules=no_interpreter_rule()), journal, models, {}
+    )
+
+    assert outcome.next == "arbiter"
+    feedback = journal.record("s2:arbiter:feedback").content
+    assert expected in feedback
+    assert next(iter(arguments.values())) in feedback
+
+
+async def test_the_interpreters_own_output_is_validated_and_never_trusted(journal, models):
+    models.clients["arbiter"].enqueue(call("consult_coding_specialist", {"q": 1}), "no")
+    models.clients["interpreter"].enqueue(call("delete_everything", {"path": "/"}))
+    models.clients["reasoning"].enqueue(call("suggest_rollback", {"reason": "unclear"}))
+
+    await step_run("arbiter", design_state(rules=no_interpreter_rule()), journal, models, {})
+
+    [record] = journal.tool_calls.values()
+    assert record.status == "invalid"
+    interpreted = next(r for r in record.repairs if r["stage"].startswith("interpreter"))
+    assert (interpreted["after"], interpreted["note"]) == ([], "no valid call")
+    assert models.clients["coding"].calls == []

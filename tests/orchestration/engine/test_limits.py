@@ -152,3 +152,24 @@ async def test_a_non_retryable_model_error_fails_the_run_and_a_retryable_one_is_
     models.clients["arbiter"].enqueue(ServerBusy("busy", status=503))
     with pytest.raises(ServerBusy):
         await step_run("arbiter", design_state(step_number=3), journal, models, {})
+
+
+async def test_a_rerun_of_the_step_that_caught_a_loop_still_ends_the_run(journal, models):
+    same = {"query": "same question"}
+    models.clients["arbiter"].enqueue(
+        *(call("consult_coding_specialist", same, call_id=f"r{i}") for i in range(4))
+    )
+    models.clients["coding"].enqueue("a", "b")
+    outcomes = await drive(design_state(), journal, models)
+    last_state = design_state(step_number=5, arbiter_history=_history(journal, 5))
+
+    again = await step_run("arbiter", last_state, journal, models, {})
+
+    assert again == outcomes[-1]
+    assert again.status == "failed"
+
+
+def _history(journal, step_number):
+    from tests.orchestration.engine.doubles import history_for_step
+
+    return history_for_step(journal, step_number)

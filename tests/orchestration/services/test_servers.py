@@ -13,6 +13,7 @@ from orchestration.services.model_directory import server_pool
 from orchestration.services.servers import server_health_check, server_health_check_all
 from orchestration.tasks.servers import server_health_poll
 from tests.fakes import replies as r
+
 pytestmark = pytest.mark.django_db
 
 
