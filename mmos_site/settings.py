@@ -131,6 +131,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 MMOS_STEP_LEASE_SECONDS = float(os.environ.get("MMOS_STEP_LEASE_SECONDS", "20"))
 CELERY_BEAT_SCHEDULE = {
     "steps-reap": {"task": "orchestration.steps_reap", "schedule": MMOS_STEP_LEASE_SECONDS / 4},
+    # Reachability, version, loaded models and context lengths of every server, for the
+    # servers page and for pinning num_ctx.
+    "servers-health": {"task": "orchestration.server_health_poll", "schedule": 30.0},
 }
 
 # --- auth, sessions, security --------------------------------------------------------------
@@ -185,6 +188,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # httpx logs every request at INFO; our own attempt records say more, once.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
 # --- MMOS ---------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,320 +17,811 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ConversationDefaults',
+            name="ConversationDefaults",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('max_models_per_conversation', models.PositiveSmallIntegerField(default=3)),
-                ('include_full_history', models.BooleanField(default=False)),
-                ('allow_model_to_model', models.BooleanField(default=True)),
-                ('arbiter_reviews_all', models.BooleanField(default=True)),
-                ('phases', models.JSONField(default=orchestration.models.conversations._default_phases)),
-                ('max_steps', models.PositiveIntegerField(default=20, validators=[django.core.validators.MinValueValidator(1)])),
-                ('max_tool_calls', models.PositiveIntegerField(default=40, validators=[django.core.validators.MinValueValidator(1)])),
-                ('max_tokens', models.PositiveIntegerField(default=200000, validators=[django.core.validators.MinValueValidator(1)])),
-                ('max_wall_seconds', models.PositiveIntegerField(default=1800, validators=[django.core.validators.MinValueValidator(1)])),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("max_models_per_conversation", models.PositiveSmallIntegerField(default=3)),
+                ("include_full_history", models.BooleanField(default=False)),
+                ("allow_model_to_model", models.BooleanField(default=True)),
+                ("arbiter_reviews_all", models.BooleanField(default=True)),
+                (
+                    "phases",
+                    models.JSONField(default=orchestration.models.conversations._default_phases),
+                ),
+                (
+                    "max_steps",
+                    models.PositiveIntegerField(
+                        default=20, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "max_tool_calls",
+                    models.PositiveIntegerField(
+                        default=40, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "max_tokens",
+                    models.PositiveIntegerField(
+                        default=200000, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "max_wall_seconds",
+                    models.PositiveIntegerField(
+                        default=1800, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'conversation defaults',
+                "verbose_name_plural": "conversation defaults",
             },
         ),
         migrations.CreateModel(
-            name='PromptTemplate',
+            name="PromptTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task', models.TextField()),
-                ('mode', models.CharField(choices=[('arbiter_mediated', 'Arbiter-mediated'), ('direct', 'Direct')], default='arbiter_mediated', max_length=32)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('waiting_for_user', 'Waiting for user'), ('waiting_for_approval', 'Waiting for approval'), ('completed', 'Completed'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('step_limit', 'Step limit reached'), ('tool_call_limit', 'Tool-call limit reached'), ('token_limit', 'Token budget spent'), ('time_limit', 'Wall time exceeded')], default='queued', max_length=32)),
-                ('status_reason', models.TextField(blank=True)),
-                ('phase', models.CharField(default='planning', max_length=64)),
-                ('phases', models.JSONField(default=orchestration.models.conversations._default_phases)),
-                ('allowed_specialists', models.JSONField(blank=True, default=list, help_text='Roles that may take part; empty means all enabled.')),
-                ('policy', models.JSONField(blank=True, default=dict, help_text='The conversation defaults in force for this run.')),
-                ('max_steps', models.PositiveIntegerField(default=20)),
-                ('max_tool_calls', models.PositiveIntegerField(default=40)),
-                ('max_tokens', models.PositiveIntegerField(default=200000)),
-                ('max_wall_seconds', models.PositiveIntegerField(default=1800)),
-                ('max_models', models.PositiveSmallIntegerField(default=3)),
-                ('steps_used', models.PositiveIntegerField(default=0)),
-                ('tool_calls_used', models.PositiveIntegerField(default=0)),
-                ('tokens_used', models.PositiveIntegerField(default=0)),
-                ('classification', models.JSONField(blank=True, null=True)),
-                ('routing_decision', models.JSONField(blank=True, null=True)),
-                ('final_answer', models.TextField(blank=True)),
-                ('last_seq', models.PositiveIntegerField(default=0)),
-                ('status_seq', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('forked_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='forks', to='orchestration.conversation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("task", models.TextField()),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("arbiter_mediated", "Arbiter-mediated"), ("direct", "Direct")],
+                        default="arbiter_mediated",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("waiting_for_user", "Waiting for user"),
+                            ("waiting_for_approval", "Waiting for approval"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("step_limit", "Step limit reached"),
+                            ("tool_call_limit", "Tool-call limit reached"),
+                            ("token_limit", "Token budget spent"),
+                            ("time_limit", "Wall time exceeded"),
+                        ],
+                        default="queued",
+                        max_length=32,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("phase", models.CharField(default="planning", max_length=64)),
+                (
+                    "phases",
+                    models.JSONField(default=orchestration.models.conversations._default_phases),
+                ),
+                (
+                    "allowed_specialists",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Roles that may take part; empty means all enabled.",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="The conversation defaults in force for this run.",
+                    ),
+                ),
+                ("max_steps", models.PositiveIntegerField(default=20)),
+                ("max_tool_calls", models.PositiveIntegerField(default=40)),
+                ("max_tokens", models.PositiveIntegerField(default=200000)),
+                ("max_wall_seconds", models.PositiveIntegerField(default=1800)),
+                ("max_models", models.PositiveSmallIntegerField(default=3)),
+                ("steps_used", models.PositiveIntegerField(default=0)),
+                ("tool_calls_used", models.PositiveIntegerField(default=0)),
+                ("tokens_used", models.PositiveIntegerField(default=0)),
+                ("classification", models.JSONField(blank=True, null=True)),
+                ("routing_decision", models.JSONField(blank=True, null=True)),
+                ("final_answer", models.TextField(blank=True)),
+                ("last_seq", models.PositiveIntegerField(default=0)),
+                ("status_seq", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "forked_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="forks",
+                        to="orchestration.conversation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PromptTemplateVersion',
+            name="PromptTemplateVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('body', models.TextField()),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('is_active', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('activated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='orchestration.prompttemplate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("body", models.TextField()),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("is_active", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "activated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="orchestration.prompttemplate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['template', '-number'],
+                "ordering": ["template", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='Server',
+            name="Server",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=64, unique=True)),
-                ('kind', models.CharField(choices=[('ollama', 'Ollama'), ('openai', 'OpenAI-compatible')], default='ollama', max_length=16)),
-                ('base_url', models.URLField(max_length=300)),
-                ('parallel', models.PositiveSmallIntegerField(default=1, help_text='Calls this server may run at once, across every worker.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(64)])),
-                ('connect_timeout_s', models.FloatField(default=5.0, validators=[django.core.validators.MinValueValidator(0.1)])),
-                ('read_timeout_s', models.FloatField(default=300.0, validators=[django.core.validators.MinValueValidator(0.1)])),
-                ('deadline_s', models.FloatField(default=900.0, help_text='Total time one call may take, retries included.', validators=[django.core.validators.MinValueValidator(0.1)])),
-                ('is_healthy', models.BooleanField(blank=True, null=True)),
-                ('version', models.CharField(blank=True, max_length=64)),
-                ('loaded_models', models.JSONField(blank=True, default=list)),
-                ('context_lengths', models.JSONField(blank=True, default=dict)),
-                ('last_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('cooldown_until', models.DateTimeField(blank=True, null=True)),
-                ('recent_latency_ms', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=64, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("ollama", "Ollama"), ("openai", "OpenAI-compatible")],
+                        default="ollama",
+                        max_length=16,
+                    ),
+                ),
+                ("base_url", models.URLField(max_length=300)),
+                (
+                    "parallel",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="Calls this server may run at once, across every worker.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(64),
+                        ],
+                    ),
+                ),
+                (
+                    "connect_timeout_s",
+                    models.FloatField(
+                        default=5.0, validators=[django.core.validators.MinValueValidator(0.1)]
+                    ),
+                ),
+                (
+                    "read_timeout_s",
+                    models.FloatField(
+                        default=300.0, validators=[django.core.validators.MinValueValidator(0.1)]
+                    ),
+                ),
+                (
+                    "deadline_s",
+                    models.FloatField(
+                        default=900.0,
+                        help_text="Total time one call may take, retries included.",
+                        validators=[django.core.validators.MinValueValidator(0.1)],
+                    ),
+                ),
+                ("is_healthy", models.BooleanField(blank=True, null=True)),
+                ("version", models.CharField(blank=True, max_length=64)),
+                ("loaded_models", models.JSONField(blank=True, default=list)),
+                ("context_lengths", models.JSONField(blank=True, default=dict)),
+                ("last_checked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("cooldown_until", models.DateTimeField(blank=True, null=True)),
+                ("recent_latency_ms", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('parallel__gte', 1)), name='server_parallel_gte_1')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("parallel__gte", 1)), name="server_parallel_gte_1"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Specialist',
+            name="Specialist",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.SlugField(max_length=64, unique=True)),
-                ('model', models.CharField(max_length=200)),
-                ('persona', models.CharField(blank=True, help_text="What the YAML calls the role's `role`, e.g. coordinator.", max_length=200)),
-                ('description', models.TextField(blank=True, help_text='What the arbiter reads about this specialist in its tool list.')),
-                ('context_window', models.PositiveIntegerField(blank=True, help_text="Pinned as num_ctx on every call. Empty: taken from the server's /api/show.", null=True, validators=[django.core.validators.MinValueValidator(256)])),
-                ('options', models.JSONField(blank=True, default=dict, help_text='temperature, top_p, seed, …')),
-                ('requires_approval', models.BooleanField(default=False, help_text='An operator approves each consult before it runs.')),
-                ('enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='specialists', to='orchestration.server')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("role", models.SlugField(max_length=64, unique=True)),
+                ("model", models.CharField(max_length=200)),
+                (
+                    "persona",
+                    models.CharField(
+                        blank=True,
+                        help_text="What the YAML calls the role's `role`, e.g. coordinator.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True,
+                        help_text="What the arbiter reads about this specialist in its tool list.",
+                    ),
+                ),
+                (
+                    "context_window",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Pinned as num_ctx on every call. Empty: taken from the server's /api/show.",
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(256)],
+                    ),
+                ),
+                (
+                    "options",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="temperature, top_p, seed, …"
+                    ),
+                ),
+                (
+                    "requires_approval",
+                    models.BooleanField(
+                        default=False, help_text="An operator approves each consult before it runs."
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="specialists",
+                        to="orchestration.server",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['role'],
+                "ordering": ["role"],
             },
         ),
         migrations.CreateModel(
-            name='RoutingRule',
+            name="RoutingRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(unique=True)),
-                ('condition', models.CharField(max_length=500, validators=[orchestration.models.routing.validate_condition])),
-                ('binding', models.BooleanField(default=False, help_text='Binding rules are enforced by the engine, not only stated to the arbiter.')),
-                ('requires_approval', models.BooleanField(default=False)),
-                ('enabled', models.BooleanField(default=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('specialist', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='routing_rules', to='orchestration.specialist')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveIntegerField(unique=True)),
+                (
+                    "condition",
+                    models.CharField(
+                        max_length=500, validators=[orchestration.models.routing.validate_condition]
+                    ),
+                ),
+                (
+                    "binding",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Binding rules are enforced by the engine, not only stated to the arbiter.",
+                    ),
+                ),
+                ("requires_approval", models.BooleanField(default=False)),
+                ("enabled", models.BooleanField(default=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "specialist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="routing_rules",
+                        to="orchestration.specialist",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order'],
+                "ordering": ["order"],
             },
         ),
         migrations.CreateModel(
-            name='Step',
+            name="Step",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('idempotency_key', models.CharField(max_length=200, unique=True)),
-                ('kind', models.CharField(max_length=32)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=16)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('outcome', models.JSONField(blank=True, null=True)),
-                ('lease_owner', models.CharField(blank=True, max_length=200)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='orchestration.conversation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("idempotency_key", models.CharField(max_length=200, unique=True)),
+                ("kind", models.CharField(max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("outcome", models.JSONField(blank=True, null=True)),
+                ("lease_owner", models.CharField(blank=True, max_length=200)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="orchestration.conversation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['conversation', 'number'],
+                "ordering": ["conversation", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Thread',
+            name="Thread",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='e.g. arbiter, consult:<call id>', max_length=300)),
-                ('participant', models.CharField(help_text='arbiter, a specialist role, operator', max_length=64)),
-                ('label', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='threads', to='orchestration.conversation')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='orchestration.thread')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(help_text="e.g. arbiter, consult:<call id>", max_length=300),
+                ),
+                (
+                    "participant",
+                    models.CharField(
+                        help_text="arbiter, a specialist role, operator", max_length=64
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="threads",
+                        to="orchestration.conversation",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="orchestration.thread",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['conversation', 'id'],
+                "ordering": ["conversation", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('journal_key', models.CharField(help_text='Idempotency key: a step that runs again finds what it wrote.', max_length=300)),
-                ('sender', models.CharField(max_length=64)),
-                ('recipient', models.CharField(max_length=64)),
-                ('role', models.CharField(choices=[('system', 'System'), ('user', 'User'), ('assistant', 'Assistant'), ('tool', 'Tool')], max_length=16)),
-                ('content', models.TextField(blank=True)),
-                ('original_content', models.TextField(blank=True, help_text='What the sender wrote, when a reviewer changed it before delivery.')),
-                ('review', models.JSONField(blank=True, help_text="The arbiter's delivery decision.", null=True)),
-                ('withheld', models.JSONField(blank=True, default=list, help_text='Context the recipient was not shown.')),
-                ('tool_calls', models.JSONField(blank=True, default=list, help_text='Calls as the model sent them.')),
-                ('tool_call_id', models.CharField(blank=True, max_length=100)),
-                ('model', models.CharField(blank=True, max_length=200)),
-                ('server', models.CharField(blank=True, max_length=64)),
-                ('done_reason', models.CharField(blank=True, max_length=32)),
-                ('prompt_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('completion_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('estimated_prompt_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('truncation_suspected', models.BooleanField(default=False)),
-                ('queue_wait_ms', models.FloatField(blank=True, null=True)),
-                ('load_ms', models.FloatField(blank=True, null=True)),
-                ('prompt_eval_ms', models.FloatField(blank=True, null=True)),
-                ('generation_ms', models.FloatField(blank=True, null=True)),
-                ('total_ms', models.FloatField(blank=True, null=True)),
-                ('attempts', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='orchestration.conversation')),
-                ('step', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orchestration.step')),
-                ('thread', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='orchestration.thread')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                (
+                    "journal_key",
+                    models.CharField(
+                        help_text="Idempotency key: a step that runs again finds what it wrote.",
+                        max_length=300,
+                    ),
+                ),
+                ("sender", models.CharField(max_length=64)),
+                ("recipient", models.CharField(max_length=64)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("system", "System"),
+                            ("user", "User"),
+                            ("assistant", "Assistant"),
+                            ("tool", "Tool"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("content", models.TextField(blank=True)),
+                (
+                    "original_content",
+                    models.TextField(
+                        blank=True,
+                        help_text="What the sender wrote, when a reviewer changed it before delivery.",
+                    ),
+                ),
+                (
+                    "review",
+                    models.JSONField(
+                        blank=True, help_text="The arbiter's delivery decision.", null=True
+                    ),
+                ),
+                (
+                    "withheld",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Context the recipient was not shown."
+                    ),
+                ),
+                (
+                    "tool_calls",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Calls as the model sent them."
+                    ),
+                ),
+                ("tool_call_id", models.CharField(blank=True, max_length=100)),
+                ("model", models.CharField(blank=True, max_length=200)),
+                ("server", models.CharField(blank=True, max_length=64)),
+                ("done_reason", models.CharField(blank=True, max_length=32)),
+                ("prompt_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("completion_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("estimated_prompt_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("truncation_suspected", models.BooleanField(default=False)),
+                ("queue_wait_ms", models.FloatField(blank=True, null=True)),
+                ("load_ms", models.FloatField(blank=True, null=True)),
+                ("prompt_eval_ms", models.FloatField(blank=True, null=True)),
+                ("generation_ms", models.FloatField(blank=True, null=True)),
+                ("total_ms", models.FloatField(blank=True, null=True)),
+                ("attempts", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="orchestration.conversation",
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="orchestration.step",
+                    ),
+                ),
+                (
+                    "thread",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="orchestration.thread",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['conversation', 'seq'],
+                "ordering": ["conversation", "seq"],
             },
         ),
         migrations.CreateModel(
-            name='ToolCall',
+            name="ToolCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('call_id', models.CharField(max_length=100)),
-                ('journal_key', models.CharField(max_length=300)),
-                ('seq', models.PositiveIntegerField(default=0, help_text='The conversation seq of the last change.')),
-                ('name', models.CharField(max_length=200)),
-                ('arguments', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('awaiting_approval', 'Awaiting approval'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('rejected', 'Rejected'), ('invalid', 'Invalid')], default='proposed', max_length=32)),
-                ('result', models.TextField(blank=True)),
-                ('error', models.TextField(blank=True)),
-                ('repairs', models.JSONField(blank=True, default=list, help_text="The repair trail: each stage's before and after.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tool_calls', to='orchestration.conversation')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tool_call_rows', to='orchestration.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("call_id", models.CharField(max_length=100)),
+                ("journal_key", models.CharField(max_length=300)),
+                (
+                    "seq",
+                    models.PositiveIntegerField(
+                        default=0, help_text="The conversation seq of the last change."
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("arguments", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("awaiting_approval", "Awaiting approval"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("rejected", "Rejected"),
+                            ("invalid", "Invalid"),
+                        ],
+                        default="proposed",
+                        max_length=32,
+                    ),
+                ),
+                ("result", models.TextField(blank=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "repairs",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="The repair trail: each stage's before and after.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tool_calls",
+                        to="orchestration.conversation",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tool_call_rows",
+                        to="orchestration.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['conversation', 'id'],
+                "ordering": ["conversation", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Escalation',
+            name="Escalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('question', 'Question'), ('approval', 'Approval')], default='question', max_length=16)),
-                ('journal_key', models.CharField(max_length=300)),
-                ('seq', models.PositiveIntegerField(default=0, help_text='The conversation seq of the last change.')),
-                ('question', models.TextField()),
-                ('options', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('answered', 'Answered'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('edited', 'Approved with edits'), ('cancelled', 'Cancelled')], default='open', max_length=16)),
-                ('answer', models.TextField(blank=True)),
-                ('edited_arguments', models.JSONField(blank=True, null=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='orchestration.conversation')),
-                ('tool_call', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='orchestration.toolcall')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("question", "Question"), ("approval", "Approval")],
+                        default="question",
+                        max_length=16,
+                    ),
+                ),
+                ("journal_key", models.CharField(max_length=300)),
+                (
+                    "seq",
+                    models.PositiveIntegerField(
+                        default=0, help_text="The conversation seq of the last change."
+                    ),
+                ),
+                ("question", models.TextField()),
+                ("options", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("answered", "Answered"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("edited", "Approved with edits"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("answer", models.TextField(blank=True)),
+                ("edited_arguments", models.JSONField(blank=True, null=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="escalations",
+                        to="orchestration.conversation",
+                    ),
+                ),
+                (
+                    "tool_call",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="escalations",
+                        to="orchestration.toolcall",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['status', '-created_at'], name='conversation_status_idx'),
+            model_name="conversation",
+            index=models.Index(fields=["status", "-created_at"], name="conversation_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='prompttemplateversion',
-            constraint=models.UniqueConstraint(fields=('template', 'number'), name='prompt_version_number_unique'),
+            model_name="prompttemplateversion",
+            constraint=models.UniqueConstraint(
+                fields=("template", "number"), name="prompt_version_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prompttemplateversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('template',), name='prompt_template_one_active_version'),
+            model_name="prompttemplateversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)),
+                fields=("template",),
+                name="prompt_template_one_active_version",
+            ),
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(fields=['status', 'lease_expires_at'], name='step_lease_idx'),
+            model_name="step",
+            index=models.Index(fields=["status", "lease_expires_at"], name="step_lease_idx"),
         ),
         migrations.AddConstraint(
-            model_name='step',
-            constraint=models.UniqueConstraint(fields=('conversation', 'number'), name='step_number_unique'),
+            model_name="step",
+            constraint=models.UniqueConstraint(
+                fields=("conversation", "number"), name="step_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='thread',
-            constraint=models.UniqueConstraint(fields=('conversation', 'key'), name='thread_key_unique'),
+            model_name="thread",
+            constraint=models.UniqueConstraint(
+                fields=("conversation", "key"), name="thread_key_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('conversation', 'seq'), name='message_seq_unique'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                fields=("conversation", "seq"), name="message_seq_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('conversation', 'journal_key'), name='message_journal_key_unique'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                fields=("conversation", "journal_key"), name="message_journal_key_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='toolcall',
-            index=models.Index(fields=['conversation', 'status'], name='toolcall_conv_status_idx'),
+            model_name="toolcall",
+            index=models.Index(fields=["conversation", "status"], name="toolcall_conv_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='toolcall',
-            constraint=models.UniqueConstraint(fields=('conversation', 'journal_key'), name='toolcall_journal_key_unique'),
+            model_name="toolcall",
+            constraint=models.UniqueConstraint(
+                fields=("conversation", "journal_key"), name="toolcall_journal_key_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['status', '-created_at'], name='escalation_status_idx'),
+            model_name="escalation",
+            index=models.Index(fields=["status", "-created_at"], name="escalation_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.UniqueConstraint(fields=('conversation', 'journal_key'), name='escalation_journal_key_unique'),
+            model_name="escalation",
+            constraint=models.UniqueConstraint(
+                fields=("conversation", "journal_key"), name="escalation_journal_key_unique"
+            ),
         ),
     ]

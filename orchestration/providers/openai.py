@@ -179,7 +179,9 @@ class OpenAIClient:
             body["stop"] = list(o.stop)
         if request.tools:
             body["tools"] = [t.to_wire() for t in request.tools]
-            choice = getattr(request, "tool_choice", None)
+            # llama-cpp-python's chatml-function-calling ignores the tools unless told to use
+            # them, so "auto" is sent whenever tools are offered and nothing else was asked.
+            choice = request.tool_choice or "auto"
             if choice in ("auto", "none", "required"):
                 body["tool_choice"] = choice
             elif choice:

@@ -19,7 +19,10 @@ from orchestration.providers.pool import ServerPool, ServerSpec
 @functools.cache
 def server_pool() -> ServerPool:
     """One pool per process: slots and breakers live in Redis and are shared by every worker."""
-    return ServerPool(redis.Redis.from_url(settings.REDIS_URL))
+    # The pool's Redis calls are short and synchronous; bounded so a hung Redis cannot stall
+    # every model call behind it.
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return ServerPool(client)
 
 
 @receiver(setting_changed)

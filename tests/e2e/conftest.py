@@ -87,19 +87,43 @@ def e2e_env(django_db_setup, django_db_blocker, redis_url) -> dict[str, str]:
     return env
 
 
+@dataclass
+class LiveServer:
+    """Daphne on a fixed port; ``kill`` and ``start`` drop every socket and bring it back."""
+
+    env: dict[str, str]
+    log_dir: Path
+    port: int
+    process: Process | None = None
+    restarts: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = daphne_start(self.env, self.log_dir, self.port, f"daphne{self.restarts}")
+        self.restarts += 1
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.stop()
+
+
 @pytest.fixture(scope="session")
-def daphne_server(e2e_env, tmp_path_factory) -> Iterator[tuple[str, Process]]:
-    port = _free_port()
-    process = daphne_start(e2e_env, tmp_path_factory.mktemp("daphne"), port)
+def daphne_server(e2e_env, tmp_path_factory) -> Iterator[LiveServer]:
+    server = LiveServer(env=e2e_env, log_dir=tmp_path_factory.mktemp("daphne"), port=_free_port())
+    server.start()
     try:
-        yield f"http://127.0.0.1:{port}", process
+        yield server
     finally:
-        process.stop()
+        server.kill()
 
 
 @pytest.fixture(scope="session")
 def live_url(daphne_server) -> str:
-    return daphne_server[0]
+    return daphne_server.url
 
 
 @pytest.fixture(scope="session")

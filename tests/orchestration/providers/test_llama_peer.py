@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import jsonschema
 import pytest
@@ -18,9 +17,7 @@ from orchestration.engine.types import (
 )
 from orchestration.providers.http import RetryPolicy, Timeouts
 from orchestration.providers.openai import OpenAIClient
-from tests.fakes.llama import llama_server
 
-__all__ = ["llama_server"]
 pytestmark = pytest.mark.llama
 
 WEATHER = ToolSpec(
@@ -35,13 +32,6 @@ WEATHER = ToolSpec(
 OPTIONS = ModelOptions(temperature=0.2, top_p=0.9, seed=7, num_predict=48)
 
 
-@dataclass(frozen=True)
-class ChoosingRequest(ModelRequest):
-    """``ModelRequest`` plus the ``tool_choice`` field the client already honours."""
-
-    tool_choice: str | None = None
-
-
 @pytest.fixture
 def smol(llama_server) -> OpenAIClient:
     timeouts = Timeouts(connect_s=2, read_s=60, deadline_s=120)
@@ -54,7 +44,7 @@ def smol(llama_server) -> OpenAIClient:
 
 
 def ask(model: str, text: str, **fields) -> ChoosingRequest:
-    return ChoosingRequest(
+    return ModelRequest(
         model=model, messages=(ChatMessage("user", text),), options=OPTIONS, **fields
     )
 

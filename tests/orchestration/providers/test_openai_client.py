@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 
@@ -120,15 +119,14 @@ async def test_server_that_rejects_json_schema_gets_the_llama_cpp_form_from_then
     assert len(fake_ollama.requests_to(PATH)) == 3  # one refusal, then no more
 
 
-@dataclass(frozen=True)
-class ChoosingRequest(ModelRequest):
-    """``ModelRequest`` plus the ``tool_choice`` field the client already honours."""
+async def test_tools_are_offered_with_tool_choice_auto_by_default(fake_ollama, openai):
+    await openai.chat(ModelRequest(model="m", messages=ASK.messages, tools=(WEATHER,)))
 
-    tool_choice: str | None = None
+    assert sent(fake_ollama)["tool_choice"] == "auto"
 
 
 async def test_tool_choice_naming_a_function_forces_it(fake_ollama, openai):
-    forced = ChoosingRequest(
+    forced = ModelRequest(
         model="m", messages=ASK.messages, tools=(WEATHER,), tool_choice="get_weather"
     )
     await openai.chat(forced)
