@@ -1,7 +1,8 @@
 # MMOS: `make run` starts the embedded stack, `make test` runs the whole test suite.
 # The logic lives in scripts/embedded.py; this file only names the entry points.
 
-PYTHON ?= python3
+# Python 3.11 is required; prefer an explicit python3.11 when there is one.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=

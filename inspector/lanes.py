@@ -8,6 +8,7 @@ from dataclasses import dataclass
 # The stylesheet has grid classes for this many columns; later participants share the last lane.
 MAX_LANES = 12
 OPERATOR = "operator"
+ENGINE = "engine"  # the orchestration code itself: it sends system prompts, receives replies
 ARBITER = "arbiter"
 INTERPRETER = "interpreter"
 # Names the engine may use for the person at the keyboard.
@@ -24,14 +25,19 @@ class Lanes:
 
     @classmethod
     def build(cls, *, specialists: Sequence[str], participants: Iterable[str] = ()) -> Lanes:
-        """Operator, arbiter, the specialists in the given order, interpreter, then anyone else."""
-        ordered: dict[str, None] = {OPERATOR: None, ARBITER: None}
+        """Operator, engine (when it took part), arbiter, the specialists in the given order,
+        interpreter, then anyone else."""
+        participants = [lane_name(p) for p in participants]
+        ordered: dict[str, None] = {OPERATOR: None}
+        if ENGINE in participants:
+            ordered[ENGINE] = None
+        ordered[ARBITER] = None
         for role in specialists:
             if role not in (ARBITER, INTERPRETER):
                 ordered.setdefault(role, None)
         ordered.setdefault(INTERPRETER, None)
         for participant in participants:
-            ordered.setdefault(lane_name(participant), None)
+            ordered.setdefault(participant, None)
         return cls(names=tuple(list(ordered)[:MAX_LANES]))
 
     @classmethod

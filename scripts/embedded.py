@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
-import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -79,6 +79,8 @@ def install(*, force: bool = False) -> None:
     env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", cores)
     if not env.get("MAKEFLAGS"):  # make exports an empty MAKEFLAGS to its recipes
         env["MAKEFLAGS"] = f"-j{cores}"
+    if shutil.which("npm") is None:
+        raise SystemExit("npm is needed for htmx (package-lock.json); install Node.js 20 or newer.")
     pip = [str(VENV_BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     started = time.monotonic()
     _run([*pip, PIP_PROJECT_TARGET], env=env)
@@ -147,11 +149,10 @@ def ports_in_use(env: dict[str, str]) -> list[str]:
 # --- prepare -------------------------------------------------------------------------------
 
 
-def prepare(config: Path) -> str:
+def prepare(config: Path) -> None:
     """Migrate, collect static files, load the orchestration config, ensure the admin account.
 
-    Runs in this process (one Django start instead of four). Returns what the admin command
-    printed, so the ready banner can repeat it.
+    Runs in this process: one Django start instead of four.
     """
     sys.path.insert(0, str(ROOT))
     import django
@@ -163,17 +164,14 @@ def prepare(config: Path) -> str:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("mmos_config", "load", str(config))
-    admin_output = io.StringIO()
-    call_command("mmos_ensure_admin", stdout=admin_output)
-    print(admin_output.getvalue(), end="", flush=True)
+    call_command("mmos_ensure_admin")
     connections.close_all()  # honcho's children open their own; nothing stays held here
-    return admin_output.getvalue()
 
 
 # --- run -----------------------------------------------------------------------------------
 
 
-def _announce_when_ready(url: str, admin_note: str, honcho: subprocess.Popen[bytes]) -> None:
+def _announce_when_ready(url: str, honcho: subprocess.Popen[bytes]) -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     from wait_for import http_answers
 
@@ -182,7 +180,8 @@ def _announce_when_ready(url: str, admin_note: str, honcho: subprocess.Popen[byt
             lines = [
                 "",
                 f"MMOS is ready: {url}",
-                *(f"  {line}" for line in admin_note.strip().splitlines()),
+                f"  Log in as {os.environ.get('MMOS_ADMIN_USER') or 'admin'!r}: the password is"
+                " MMOS_ADMIN_PASSWORD, or the one printed when the account was created.",
                 "  Stop everything with Ctrl-C.",
                 "",
             ]
@@ -204,7 +203,7 @@ def run(config: Path) -> int:
         return 1
     os.environ.update(env)
     Path(env["MMOS_VAR_DIR"], "redis").mkdir(parents=True, exist_ok=True)
-    admin_note = prepare(config)
+    prepare(config)
 
     procfile = ROOT / "Procfile.embedded"
     honcho = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
@@ -222,9 +221,7 @@ def run(config: Path) -> int:
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
     url = f"http://127.0.0.1:{env['MMOS_PORT']}/"
-    threading.Thread(
-        target=_announce_when_ready, args=(url, admin_note, honcho), daemon=True
-    ).start()
+    threading.Thread(target=_announce_when_ready, args=(url, honcho), daemon=True).start()
     returncode = honcho.wait()
     # A stop that was asked for is a success; a process that died on its own is not.
     return 0 if stop_requested.is_set() else returncode
@@ -238,11 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["install", "run"])
     parser.add_argument("--force", action="store_true", help="install even if up to date")
     args = parser.parse_args(argv)
-    if args.action == "install":
-        install(force=args.force)
-        return 0
-    config = Path(os.environ.get("MMOS_CONFIG") or ROOT / "config" / "embedded.yaml")
-    return run(config)
+    try:
+        if args.action == "install":
+            install(force=args.force)
+            return 0
+        config = Path(os.environ.get("MMOS_CONFIG") or ROOT / "config" / "embedded.yaml")
+        return run(config)
+    except subprocess.CalledProcessError as error:
+        print(f"Failed ({error.returncode}): {' '.join(map(str, error.cmd))}")
+        return error.returncode or 1
 
 
 if __name__ == "__main__":

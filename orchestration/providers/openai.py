@@ -9,6 +9,11 @@ Structured output: the standard ``response_format`` is ``{"type": "json_schema",
 llama-cpp-python's server only knows ``{"type": "json_object", "schema": ...}`` and rejects the
 standard form with a validation error. The client sends the standard form first and, on a 4xx
 that names ``response_format``, switches that server to the llama-cpp-python form for good.
+
+Streaming with tools: llama-cpp-python's ``chatml-function-calling`` refuses to stream when the
+model may choose between text and a call; it answers 200 and then breaks the stream. When a
+stream that offered tools breaks before any text, the client asks again without streaming and
+keeps doing so for that server (the text then arrives as one delta). Other servers stream calls.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class OpenAIClient:
             server=self.server, base_url=base_url, timeouts=timeouts, retry=retry
         )
         self.schema_style = "json_schema"
+        self.stream_tools = True
 
     async def chat(self, request: ModelRequest, *, deadline_at: float | None = None) -> ModelReply:
         try:
@@ -67,10 +73,23 @@ class OpenAIClient:
     async def chat_stream(
         self, request: ModelRequest, *, deadline_at: float | None = None
     ) -> AsyncIterator[StreamEvent]:
+        if request.tools and not self.stream_tools:
+            async for event in self._whole(request, deadline_at):
+                yield event
+            return
+        shown = False
         try:
             async with aclosing(self._chat_stream(request, deadline_at)) as events:
                 async for event in events:
+                    shown = True
                     yield event
+            return
+        except (e.StreamTruncated, e.MidStreamError):
+            if shown or not request.tools:
+                raise
+            self.stream_tools = False
+            async for event in self._whole(request, deadline_at):
+                yield event
             return
         except e.BadRequest as err:
             if not self._switch_schema_style(request, err):
@@ -78,6 +97,14 @@ class OpenAIClient:
         async with aclosing(self._chat_stream(request, deadline_at)) as events:
             async for event in events:
                 yield event
+
+    async def _whole(
+        self, request: ModelRequest, deadline_at: float | None
+    ) -> AsyncIterator[StreamEvent]:
+        reply = await self.chat(request, deadline_at=deadline_at)
+        if reply.message.content:
+            yield TextDelta(reply.message.content)
+        yield ReplyDone(reply)
 
     def _switch_schema_style(self, request: ModelRequest, err: e.BadRequest) -> bool:
         """True when ``err`` is a server refusing the standard schema form (see module doc)."""

@@ -43,7 +43,7 @@ def smol(llama_server) -> OpenAIClient:
     )
 
 
-def ask(model: str, text: str, **fields) -> ChoosingRequest:
+def ask(model: str, text: str, **fields) -> ModelRequest:
     return ModelRequest(
         model=model, messages=(ChatMessage("user", text),), options=OPTIONS, **fields
     )

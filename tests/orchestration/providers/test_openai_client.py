@@ -229,3 +229,19 @@ async def test_health_lists_the_served_models(openai):
     health = await openai.health()
     assert "qwen2.5:14b" in health.loaded_models
     assert health.loaded_models == health.installed_models
+
+
+async def test_a_server_that_breaks_tool_streams_is_asked_whole_from_then_on(fake_ollama, openai):
+    # llama-cpp-python: "Automatic streaming tool choice is not supported" after a 200.
+    fake_ollama.respond_with(
+        lambda q: r.sse_reply([]) if q.json["stream"] else r.fixture("openai_chat_tool_call"),
+        path=PATH,
+    )
+
+    first = [ev async for ev in openai.chat_stream(ASK)][-1].reply
+    second = [ev async for ev in openai.chat_stream(ASK)][-1].reply
+
+    assert first.message.tool_calls[0].name == second.message.tool_calls[0].name == "get_weather"
+    streamed = [q.json["stream"] for q in fake_ollama.requests_to(PATH)]
+    assert streamed[-2:] == [False, False]
+    assert streamed.count(True) >= 1
