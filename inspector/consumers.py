@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from inspector import fragments
@@ -31,6 +32,14 @@ from orchestration.selectors.conversations import (
 from orchestration.services.events import RUNS_GROUP, conversation_group_name
 
 logger = logging.getLogger(__name__)
+
+
+def database_sync_to_async(func: Callable[..., Any]) -> DatabaseSyncToAsync:
+    """Channels' helper, but off the single shared sync thread: every open page re-reads the
+    database on each event, and serialising all of them behind one thread is what made a
+    burst of events slow to reach the pages. Each consumer still handles its events in order."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403

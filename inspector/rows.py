@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from inspector.lanes import Lanes
 from inspector.presenters import consult_role, messages_place
 from inspector.templatetags.inspector_tags import ms, pretty_json, tokens
+from orchestration.engine.repair.results import REPAIR_STAGES
 from orchestration.models import Message, ToolCall
 
 _STATUS_LABELS = dict(ToolCall.Status.choices)
@@ -59,10 +60,12 @@ def _repair_html(stage: object) -> str:
 
 def tool_call_card_html(call: ToolCall, fork_roles: Sequence[str]) -> str:
     repairs = call.repairs or []
+    # Only stages that changed the call count as repairs; the trail also shows checks.
+    changed = [s for s in repairs if isinstance(s, dict) and s.get("stage") in REPAIR_STAGES]
     repaired = ""
-    if repairs:
-        plural = "" if len(repairs) == 1 else "s"
-        repaired = f' <span class="badge repaired">repaired · {len(repairs)} stage{plural}</span>'
+    if changed:
+        plural = "" if len(changed) == 1 else "s"
+        repaired = f' <span class="badge repaired">repaired · {len(changed)} stage{plural}</span>'
     body = (
         f'<div class="kv-pre"><h5>Arguments</h5><pre>{_e(pretty_json(call.arguments))}</pre></div>'
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 
@@ -13,16 +14,24 @@ def secret_key_load(*, path: Path) -> str:
     if from_env:
         return from_env
     if path.exists():
-        stored = path.read_text().strip()
-        if stored:
-            return stored
+        return _read(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(64)
     # O_EXCL: two processes starting at once must not overwrite each other's key.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return _read(path)
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def _read(path: Path) -> str:
+    # Another process may have created the file a moment ago and not written it yet.
+    for _ in range(50):
+        stored = path.read_text().strip()
+        if stored:
+            return stored
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it to have a new key made, or set SECRET_KEY.")

@@ -165,6 +165,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# WhiteNoise indexes STATIC_ROOT at start-up and warns for a missing folder (before the first
+# collectstatic, and in tests).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # htmx 2 and its ws extension come from pinned npm packages (package.json), never copied.

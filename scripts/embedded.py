@@ -163,7 +163,12 @@ def prepare(config: Path) -> None:
     print("Preparing: migrate, collectstatic, mmos_config load, mmos_ensure_admin", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    call_command("mmos_config", "load", str(config))
+    # The shipped embedded config names the local model server at the default port; follow
+    # MMOS_LLAMA_PORT when it was moved.
+    overrides = []
+    if os.environ.get("MMOS_LLAMA_PORT") and "local:" in config.read_text():
+        overrides = ["--server", f"local=http://127.0.0.1:{os.environ['MMOS_LLAMA_PORT']}"]
+    call_command("mmos_config", "load", str(config), *overrides)
     call_command("mmos_ensure_admin")
     connections.close_all()  # honcho's children open their own; nothing stays held here
 

@@ -7,7 +7,7 @@ optional and a server that is named but not defined gets ``http://<name>:11434``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -396,3 +396,23 @@ def _conversation(r: _Reader, raw: Any) -> ConversationConfig:
         else:
             values["phases"] = tuple(phases)
     return ConversationConfig(**{k: v for k, v in values.items() if v is not None})
+
+
+def config_with_server_urls(
+    config: OrchestrationConfig, urls: dict[str, str]
+) -> OrchestrationConfig:
+    """The same configuration with some servers' URLs replaced (validated like the file's)."""
+    r = _Reader()
+    known = {s.name for s in config.servers}
+    checked = {}
+    for name, url in urls.items():
+        if name not in known:
+            r.problem(f"--server {name}", f"the configuration names no server {name!r}")
+            continue
+        checked[name] = _server_url(r, url, f"--server {name}")
+    if r.problems:
+        raise ConfigError(r.problems)
+    servers = tuple(
+        replace(s, url=checked[s.name]) if s.name in checked else s for s in config.servers
+    )
+    return replace(config, servers=servers)

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from orchestration.engine.ports import (
@@ -37,6 +37,14 @@ class RunCancelled(Exception):
 def seq_next(conversation_id: int) -> int:
     """Take the conversation's next ``seq``. Call inside a transaction: the row stays locked
     (PostgreSQL) or the database is write-locked (SQLite, IMMEDIATE) until commit."""
+    if connection.features.can_return_columns_from_insert:  # RETURNING: one round trip
+        table = connection.ops.quote_name(Conversation._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608 - table name from the model
+                [conversation_id],
+            )
+            return cursor.fetchone()[0]
     Conversation.objects.filter(pk=conversation_id).update(last_seq=F("last_seq") + 1)
     return Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
 
@@ -46,6 +54,7 @@ class DatabaseRunJournal:
         self.conversation_id = conversation_id
         self.step_id = step_id
         self.owner = owner
+        self._thread_ids: dict[str, int] = {}
 
     # --- the port -------------------------------------------------------------------------
 
@@ -112,11 +121,11 @@ class DatabaseRunJournal:
             if existing is not None:
                 return existing
             self.guard()
-            thread = self._thread(record)
+            thread_id = self._thread(record)
             seq = seq_next(self.conversation_id)
             row = Message.objects.create(
                 conversation_id=self.conversation_id,
-                thread=thread,
+                thread_id=thread_id,
                 seq=seq,
                 journal_key=record.key,
                 sender=record.sender,
@@ -152,7 +161,9 @@ class DatabaseRunJournal:
             )
         return RecordedMessage(seq=seq, record=record)
 
-    def _thread(self, record: MessageRecord) -> Thread:
+    def _thread(self, record: MessageRecord) -> int:
+        if record.thread_key in self._thread_ids:
+            return self._thread_ids[record.thread_key]
         parent = None
         if record.parent_thread_key:
             parent = Thread.objects.filter(
@@ -167,7 +178,10 @@ class DatabaseRunJournal:
                 "parent": parent,
             },
         )
-        return thread
+        # Only after commit would be exact; a rolled-back thread row is recreated by the retry,
+        # and this journal is dropped with its step anyway.
+        self._thread_ids[record.thread_key] = thread.pk
+        return thread.pk
 
     def tool_call_lookup_sync(self, key: str) -> ToolCallRecord | None:
         row = ToolCall.objects.filter(conversation_id=self.conversation_id, journal_key=key).first()

@@ -1,7 +1,8 @@
 """A live stack for the browser tests: Daphne serving the real ASGI app on this test run's
 database and Redis, and headless Debian Chromium driven by Playwright.
 
-``daphne_server``, ``live_url`` (session)  Daphne on a free loopback port; static files collected first.
+``daphne_server`` (session)  Daphne on a free loopback port (static files collected first);
+                        ``live_url`` is its address.
 ``browser`` (session)   Chromium from /usr/bin/chromium.
 ``watched_page``        a fresh page whose dialogs, console errors, page errors and requests are
                         recorded (``page.mmos_log``), logged in as ``user`` via ``login``.

@@ -49,7 +49,7 @@ def _free_port() -> int:
 
 
 def start_llama_server(
-    log: Path, *, n_ctx: int = 2048
+    log: Path, *, n_ctx: int = 8192
 ) -> tuple[subprocess.Popen[bytes], LlamaServer]:
     port = _free_port()
     command = [

@@ -65,7 +65,7 @@ HOSTILE_OUTPUTS: list[str] = [
     "\uff1cscript\uff1ealert(29)\uff1c/script\uff1e",
     "zero\u200bwidth\u200d<scr\u200bipt>alert(30)</script>",
     "\u0000<script>alert(31)</script>",
-    "emoji 🧨 and combining é and ℌ𝔢𝔩𝔩𝔬",
+    "emoji \U0001f9e8, combining e\u0301 and \u210c\U0001d522\U0001d529\U0001d529\U0001d52c",
     # template syntax aimed at our own engines
     "{{ request.user }} {% csrf_token %} ${alert(32)} {task}",
     "&lt;script&gt;alert(33)&lt;/script&gt; pre-escaped",

@@ -73,7 +73,7 @@ def _assert_inert(html: str) -> None:
             assert not name.startswith("on"), (tag, attrs)
             assert not (value or "").strip().lower().startswith(("javascript:", "data:text")), attrs
             assert not name.startswith(("hx-on", "data-hx", "hx-vals", "style")), (tag, attrs)
-            assert name != "ws-connect" or (value or "").startswith("/ws/") and tag == "div"
+            assert name != "ws-connect" or ((value or "").startswith("/ws/") and tag == "div")
         if "hx-trigger" in attrs:
             assert attrs["hx-trigger"] in OUR_TRIGGERS, attrs
         if "hx-get" in attrs:

@@ -55,7 +55,7 @@ def test_tool_call_card_shows_arguments_result_status_and_the_repair_trail(alice
     card = content.split('class="call status-succeeded"')[1].split("</article>")[0]
     assert "consult_coding_specialist" in card
     assert "Succeeded" in card
-    assert "repaired · 2 stages" in card
+    assert "repaired · 2 stages" in card  # extraction and coercion both changed the call
     assert "extract_tool_call_tags" in card and "coerce_types" in card
     assert "task: integer to string" in card
     assert 'by <span class="model">qwen2.5:14b</span>' in card

@@ -66,3 +66,17 @@ def test_blank_environment_key_falls_back_to_the_file(
 @pytest.mark.usefixtures("no_env_key")
 def test_two_generations_in_different_files_differ(tmp_path: Path) -> None:
     assert secret_key_load(path=tmp_path / "a") != secret_key_load(path=tmp_path / "b")
+
+
+def test_an_empty_key_file_is_a_clear_error_not_an_empty_key(tmp_path, monkeypatch):
+    import pytest
+
+    from mmos_site import secret
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(secret.time, "sleep", lambda _s: None)
+    path = tmp_path / "secret_key"
+    path.write_text("")
+
+    with pytest.raises(RuntimeError, match="is empty"):
+        secret.secret_key_load(path=path)

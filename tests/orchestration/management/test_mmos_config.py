@@ -80,3 +80,28 @@ def test_shipped_configs_load(settings):
     for name in ("reference.yaml", "embedded.yaml"):
         call_command("mmos_config", "load", str(root / name), stdout=io.StringIO())
     assert Specialist.objects.get(role="arbiter").server.kind == "openai"
+
+
+def test_load_can_point_a_named_server_elsewhere(design_file):
+    call_command(
+        "mmos_config",
+        "load",
+        str(design_file),
+        "--server",
+        "ollama02=http://gpu-box:11434",
+        stdout=io.StringIO(),
+    )
+
+    assert Specialist.objects.get(role="coding").server.base_url == "http://gpu-box:11434"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("nobody=http://x:1", "names no server 'nobody'"),
+        ("ollama01=ftp://x", "http:// or https://"),
+    ],
+)
+def test_bad_server_override_is_a_clear_error(design_file, override, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("mmos_config", "load", str(design_file), "--server", override)
