@@ -122,3 +122,9 @@ def _celery_broker_set(app: object, url: str) -> None:
     # kombu also caches producer pools per connection URL, process-wide; a cached one may
     # hold a pool closed above.
     kombu_pools.reset()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in this process
+    until the session ends, and asyncio tests cannot run beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

@@ -87,7 +87,7 @@ def run_fork(request: HttpRequest, conversation_id: int, tool_call_id: int) -> H
     form = ForkForm(request.POST, exclude=consult_role(tool_call.name))
     error = ""
     if form.is_valid():
-        from orchestration.services.runs import conversation_fork
+        from orchestration.services.forks import conversation_fork
 
         try:
             fork = conversation_fork(

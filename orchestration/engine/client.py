@@ -10,7 +10,7 @@ from orchestration.engine.types import ModelReply, ModelRequest, StreamEvent
 
 @runtime_checkable
 class ModelClient(Protocol):
-    """A model server client. Implementations: ``OllamaClient``, ``OpenAIClient``, ``ScriptedClient``."""
+    """A model server client: ``OllamaClient``, ``OpenAIClient`` or ``ScriptedClient``."""
 
     async def chat(self, request: ModelRequest) -> ModelReply:
         """Send one request and return the whole reply. Raises ``ModelError`` subclasses."""

@@ -62,7 +62,8 @@ class ModelOptions:
 
 @dataclass(frozen=True)
 class ModelRequest:
-    """Everything one model call needs. ``response_format`` is a JSON schema (never sent with tools)."""
+    """Everything one model call needs. ``response_format`` is a JSON schema, never sent with
+    tools."""
 
     model: str
     messages: tuple[ChatMessage, ...]

@@ -2,10 +2,11 @@
 
 import django.core.validators
 import django.db.models.deletion
-import orchestration.models.conversations
-import orchestration.models.routing
 from django.conf import settings
 from django.db import migrations, models
+
+import orchestration.models.conversations
+import orchestration.models.routing
 
 
 class Migration(migrations.Migration):

@@ -51,6 +51,7 @@ def conversation_start(
     allowed_specialists: list[str] | tuple[str, ...] = (),
     budgets: dict[str, int] | None = None,
     forked_from: Conversation | None = None,
+    first_step: bool = True,
 ) -> Conversation:
     """Create the run with the task as its first message and enqueue its first step on commit.
 
@@ -121,7 +122,8 @@ def conversation_start(
     )
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     conversation_status_set(conversation, Conversation.Status.QUEUED)
-    step_create(conversation=conversation, kind="classify")
+    if first_step:
+        step_create(conversation=conversation, kind="classify")
     event_publish(conversation_id=conversation.pk, type="message.created", seq=seq, runs_list=True)
     return conversation
 

@@ -73,13 +73,17 @@ def step_enqueue(step: Step) -> None:
 
 
 def step_create(
-    *, conversation: Conversation, kind: str, payload: dict[str, Any] | None = None
+    *,
+    conversation: Conversation,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    after_number: int = 0,
 ) -> Step:
     """Add the conversation's next step and enqueue it on commit. Call inside a transaction that
-    holds the conversation row (``select_for_update``)."""
-    number = (
-        conversation.steps.order_by("-number").values_list("number", flat=True).first() or 0
-    ) + 1
+    holds the conversation row (``select_for_update``). ``after_number``: number it after this
+    (a fork continues the numbering of the run it copies, so journal keys never collide)."""
+    last = conversation.steps.order_by("-number").values_list("number", flat=True).first() or 0
+    number = max(last, after_number) + 1
     step = Step.objects.create(
         conversation=conversation,
         number=number,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from django.db import connection
@@ -137,18 +136,13 @@ def test_missing_run_is_404(alice_client):
     assert alice_client.get(reverse("inspector:run", args=[999_999])).status_code == 404
 
 
-def test_run_with_2000_messages_opens_in_under_300_ms_of_server_time(alice_client):
+def test_run_with_2000_messages_renders_every_row_in_a_bounded_number_of_queries(alice_client):
+    # How fast it opens is measured by bench/inspector_latency.py, not asserted here.
     run = long_run(2000)
-    _page(alice_client, run)  # warm the template cache, like a running server
-    timings = []
-    for _ in range(3):  # the best of three: other processes share this machine's two cores
-        started = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
-            content = _page(alice_client, run)
-        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        content = _page(alice_client, run)
     assert content.count('class="seq-row lanes-') == 2000
     assert len(queries) < 25
-    assert min(timings) < 300, f"{min(timings):.0f} ms"
 
 
 def test_loose_tool_calls_and_answered_escalations_render(alice_client):
