@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from orchestration.engine.ports import (
@@ -24,6 +24,9 @@ from orchestration.engine.ports import (
 from orchestration.engine.types import Attempt, Timing, Usage
 from orchestration.models import Conversation, Escalation, Message, Step, Thread, ToolCall
 from orchestration.services.events import event_publish, event_publish_async
+
+_STEP_TABLE = Step._meta.db_table
+_CONVERSATION_TABLE = Conversation._meta.db_table
 
 
 class LeaseLost(Exception):
@@ -55,6 +58,11 @@ class DatabaseRunJournal:
         self.step_id = step_id
         self.owner = owner
         self._thread_ids: dict[str, int] = {}
+        # Journal keys already in the database, read once per step: a lookup of a key that is
+        # not there (the normal case: nothing to replay) costs no query. A key another worker
+        # writes meanwhile is still caught by the unique constraint when this one writes.
+        self._message_ids: dict[str, int] | None = None
+        self._tool_call_ids: dict[str, int] | None = None
 
     # --- the port -------------------------------------------------------------------------
 
@@ -90,24 +98,43 @@ class DatabaseRunJournal:
 
     def guard(self) -> None:
         """Refuse writes from a worker that lost its lease, and writes to a finished run."""
-        step = (
-            Step.objects.select_for_update()
-            .filter(pk=self.step_id)
-            .values("status", "lease_owner", "conversation__status")
-            .first()
-        )
-        if (
-            step is None
-            or step["status"] != Step.Status.RUNNING
-            or step["lease_owner"] != self.owner
-        ):
-            raise LeaseLost(f"step {self.step_id} is no longer leased to {self.owner}")
-        if step["conversation__status"] in Conversation.TERMINAL:
-            raise RunCancelled(
-                f"conversation {self.conversation_id} is {step['conversation__status']}"
+        # Raw SQL: this runs before every write of every step, and the ORM's query building
+        # cost more than the query itself. FOR UPDATE holds the step row on PostgreSQL; SQLite's
+        # IMMEDIATE transactions already hold the write lock.
+        lock = " FOR UPDATE OF s" if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.status, s.lease_owner, c.status FROM {_STEP_TABLE} s "  # noqa: S608
+                f"JOIN {_CONVERSATION_TABLE} c ON c.id = s.conversation_id WHERE s.id = %s{lock}",
+                [self.step_id],
             )
+            row = cursor.fetchone()
+        if row is None or row[0] != Step.Status.RUNNING or row[1] != self.owner:
+            raise LeaseLost(f"step {self.step_id} is no longer leased to {self.owner}")
+        if row[2] in Conversation.TERMINAL:
+            raise RunCancelled(f"conversation {self.conversation_id} is {row[2]}")
+
+    def _known_messages(self) -> dict[str, int]:
+        if self._message_ids is None:
+            self._message_ids = dict(
+                Message.objects.filter(conversation_id=self.conversation_id).values_list(
+                    "journal_key", "pk"
+                )
+            )
+        return self._message_ids
+
+    def _known_tool_calls(self) -> dict[str, int]:
+        if self._tool_call_ids is None:
+            self._tool_call_ids = dict(
+                ToolCall.objects.filter(conversation_id=self.conversation_id).values_list(
+                    "journal_key", "pk"
+                )
+            )
+        return self._tool_call_ids
 
     def message_lookup_sync(self, key: str) -> RecordedMessage | None:
+        if key not in self._known_messages():
+            return None
         row = (
             Message.objects.filter(conversation_id=self.conversation_id, journal_key=key)
             .select_related("thread")
@@ -116,6 +143,17 @@ class DatabaseRunJournal:
         return None if row is None else RecordedMessage(seq=row.seq, record=message_record_of(row))
 
     def message_record_sync(self, record: MessageRecord) -> RecordedMessage:
+        try:
+            return self._message_insert(record)
+        except IntegrityError:
+            # Written meanwhile under the same key (a worker that took over this step).
+            self._known_messages()[record.key] = 0
+            existing = self.message_lookup_sync(record.key)
+            if existing is None:
+                raise
+            return existing
+
+    def _message_insert(self, record: MessageRecord) -> RecordedMessage:
         with transaction.atomic():
             existing = self.message_lookup_sync(record.key)
             if existing is not None:
@@ -152,6 +190,7 @@ class DatabaseRunJournal:
                 attempts=[asdict(a) for a in record.attempts],
                 step_id=self.step_id,
             )
+            transaction.on_commit(lambda: self._known_messages().__setitem__(record.key, row.pk))
             event_publish(
                 conversation_id=self.conversation_id,
                 type="message.created",
@@ -184,42 +223,50 @@ class DatabaseRunJournal:
         return thread.pk
 
     def tool_call_lookup_sync(self, key: str) -> ToolCallRecord | None:
+        if key not in self._known_tool_calls():
+            return None
         row = ToolCall.objects.filter(conversation_id=self.conversation_id, journal_key=key).first()
         return None if row is None else tool_call_record_of(row)
 
     def tool_call_record_sync(self, record: ToolCallRecord) -> None:
         with transaction.atomic():
             self.guard()
-            message = None
+            message_id = None
             if record.message_key:
-                message = Message.objects.filter(
-                    conversation_id=self.conversation_id, journal_key=record.message_key
-                ).first()
+                message_id = self._known_messages().get(record.message_key) or (
+                    Message.objects.filter(
+                        conversation_id=self.conversation_id, journal_key=record.message_key
+                    )
+                    .values_list("pk", flat=True)
+                    .first()
+                )
             seq = seq_next(self.conversation_id)
-            row, created = ToolCall.objects.update_or_create(
-                conversation_id=self.conversation_id,
-                journal_key=record.key,
-                defaults={
-                    "call_id": record.call_id,
-                    "name": record.name,
-                    "arguments": record.arguments,
-                    "status": record.status,
-                    "result": record.result,
-                    "error": record.error,
-                    "repairs": list(record.repairs),
-                    "message": message,
-                    "seq": seq,
-                },
-            )
-            if created:
+            fields = {
+                "call_id": record.call_id,
+                "name": record.name,
+                "arguments": record.arguments,
+                "status": record.status,
+                "result": record.result,
+                "error": record.error,
+                "repairs": list(record.repairs),
+                "message_id": message_id,
+                "seq": seq,
+            }
+            known = self._known_tool_calls()
+            row_id = known.get(record.key)
+            if row_id is None or not ToolCall.objects.filter(pk=row_id).update(**fields):
+                row_id = ToolCall.objects.create(
+                    conversation_id=self.conversation_id, journal_key=record.key, **fields
+                ).pk
                 Conversation.objects.filter(pk=self.conversation_id).update(
                     tool_calls_used=F("tool_calls_used") + 1
                 )
+                transaction.on_commit(lambda: known.__setitem__(record.key, row_id))
             event_publish(
                 conversation_id=self.conversation_id,
                 type="tool_call.updated",
                 seq=seq,
-                tool_call_id=row.pk,
+                tool_call_id=row_id,
             )
 
     def escalation_open_sync(self, record: EscalationRecord) -> None:

@@ -66,7 +66,6 @@ def step_enqueue(step: Step) -> None:
     def send() -> None:
         from orchestration.tasks.steps import step_run
 
-        Step.objects.filter(pk=step_id).update(enqueued_at=timezone.now())
         step_run.delay(step_id)
 
     transaction.on_commit(send)
@@ -86,6 +85,7 @@ def step_create(
     number = max(last, after_number) + 1
     step = Step.objects.create(
         conversation=conversation,
+        enqueued_at=timezone.now(),
         number=number,
         idempotency_key=f"c{conversation.pk}:s{number}",
         kind=kind,
@@ -251,7 +251,8 @@ def step_fail(*, step_id: int, owner: str, error: str) -> None:
             )
         return
     step.status = Step.Status.PENDING
-    step.save(update_fields=["error", "lease_owner", "lease_expires_at", "status"])
+    step.enqueued_at = timezone.now()
+    step.save(update_fields=["error", "lease_owner", "lease_expires_at", "status", "enqueued_at"])
     step_enqueue(step)
 
 
@@ -275,7 +276,9 @@ def steps_reap(*, now=None) -> int:
                 status=Step.Status.RUNNING,
                 lease_owner=step.lease_owner,
                 lease_expires_at__lt=now,
-            ).update(status=Step.Status.PENDING, lease_owner="", lease_expires_at=None)
+            ).update(
+                status=Step.Status.PENDING, lease_owner="", lease_expires_at=None, enqueued_at=now
+            )
             if released:
                 logger.warning(
                     "step %s: lease of %s expired; handing it back", step.pk, step.lease_owner
@@ -288,6 +291,7 @@ def steps_reap(*, now=None) -> int:
         status=Step.Status.PENDING,
         conversation__status__in=[Conversation.Status.QUEUED, Conversation.Status.RUNNING],
     ):
+        Step.objects.filter(pk=step.pk).update(enqueued_at=now)
         step_enqueue(step)
         sent += 1
     return sent
