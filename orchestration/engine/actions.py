@@ -132,6 +132,6 @@ async def decide_phase(ctx: StepContext, *, arguments: dict[str, Any]) -> dict:
     if phase not in ctx.state.phases:
         return {**result, "success": False, "error": f"unknown phase {phase!r}"}
     if accept and phase != ctx.state.phase:
-        await ctx.journal.conversation_update(phase=phase)
+        await ctx.journal.conversation_update(phase=phase, phase_reason=reason)
         ctx.state = replace(ctx.state, phase=phase)
     return {**result, "success": True, "phase_now": ctx.state.phase}

@@ -91,8 +91,9 @@ class RunJournal(Protocol):
     async def escalation_open(self, record: EscalationRecord) -> None: ...
 
     async def conversation_update(self, **changes: Any) -> None:
-        """Changes among: ``phase``, ``classification``, ``routing_decision``, ``tokens_used``
-        (added), ``tool_calls_used`` (added), ``participants`` (roles that took part)."""
+        """Changes among: ``phase`` (with ``phase_reason``), ``classification``,
+        ``routing_decision``, ``tokens_used`` (added), ``tool_calls_used`` (added),
+        ``participants`` (roles that took part)."""
         ...
 
     async def stream_delta(self, key: str, participant: str, text: str) -> None:

@@ -77,6 +77,9 @@ class Conversation(models.Model):
     status_reason = models.TextField(blank=True)
     phase = models.CharField(max_length=64, default="planning")
     phases = models.JSONField(default=_default_phases)
+    phase_history = models.JSONField(
+        default=list, blank=True, help_text="Accepted phase changes: from, to, reason, seq, at."
+    )
     allowed_specialists = models.JSONField(
         default=list, blank=True, help_text="Roles that may take part; empty means all enabled."
     )

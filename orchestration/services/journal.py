@@ -14,6 +14,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from orchestration.engine.ports import (
     EscalationRecord,
@@ -310,9 +311,27 @@ class DatabaseRunJournal:
             return
         with transaction.atomic():
             self.guard()
+            if "phase" in fields:
+                current, history = Conversation.objects.values_list("phase", "phase_history").get(
+                    pk=self.conversation_id
+                )
+                if current == fields["phase"]:  # a step replayed after a crash: already done
+                    del fields["phase"]
+                else:
+                    fields["phase_history"] = [
+                        *history,
+                        {
+                            "from": current,
+                            "to": fields["phase"],
+                            "reason": str(changes.get("phase_reason") or ""),
+                            "at": timezone.now().isoformat(),
+                        },
+                    ]
             shown = {"phase", "classification", "routing_decision"} & set(fields)
             if shown:
                 fields["status_seq"] = seq = seq_next(self.conversation_id)
+                if "phase_history" in fields:
+                    fields["phase_history"][-1]["seq"] = seq
             Conversation.objects.filter(pk=self.conversation_id).update(**fields)
             if shown:
                 event_publish(
