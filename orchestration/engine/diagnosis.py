@@ -14,10 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orchestration.engine.modelcall import StepContext, ensure_message, model_turn
-from orchestration.engine.ports import MessageRecord
-from orchestration.engine.repair import repair_reply
-from orchestration.engine.types import ChatMessage, ToolSpec
+from orchestration.engine.modelcall import StepContext, tool_turn
+from orchestration.engine.types import ToolSpec
 
 RETRY = "suggest_retry_with_changes"
 PHASE = "suggest_phase_change"
@@ -119,27 +117,9 @@ async def diagnose(
         },
         role=role,
     )
-    await ensure_message(
-        ctx.journal,
-        MessageRecord(
-            key=f"{key}:prompt",
-            sender="engine",
-            recipient=role,
-            role="user",
-            content=context,
-            **where,
-        ),
+    turn, repaired = await tool_turn(
+        ctx, role=role, key=key, system=system, prompt=context, tools=tools, where=where
     )
-    turn = await model_turn(
-        ctx,
-        role=role,
-        key=key,
-        messages=[ChatMessage("system", system), ChatMessage("user", context)],
-        tools=tools,
-        recipient="engine",
-        **where,
-    )
-    repaired = repair_reply(message=turn.message, tools=tools, done_reason=turn.done_reason)
     raw = turn.content or json.dumps(
         [{"name": c.name, "arguments": c.arguments} for c in turn.message.tool_calls]
     )

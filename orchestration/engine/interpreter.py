@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orchestration.engine.modelcall import StepContext, ensure_message, model_turn
-from orchestration.engine.ports import MessageRecord
-from orchestration.engine.repair import RepairResult, repair_reply
+from orchestration.engine.modelcall import StepContext, tool_turn
+from orchestration.engine.repair import RepairResult
 from orchestration.engine.types import ChatMessage, ToolCallPart, ToolSpec
 
 INTERPRETER = "interpreter"
@@ -58,27 +57,9 @@ async def _interpret(
     where = {"thread_key": f"interpreter:{key}", "participant": role, "thread_label": template}
     system = ctx.template("interpreter.system", {}, role=role)
     prompt = ctx.template(template, sections, role=role)
-    await ensure_message(
-        ctx.journal,
-        MessageRecord(
-            key=f"{key}:prompt",
-            sender="engine",
-            recipient=role,
-            role="user",
-            content=prompt,
-            **where,
-        ),
+    turn, repaired = await tool_turn(
+        ctx, role=role, key=key, system=system, prompt=prompt, tools=tools, where=where
     )
-    turn = await model_turn(
-        ctx,
-        role=role,
-        key=key,
-        messages=[ChatMessage("system", system), ChatMessage("user", prompt)],
-        tools=tools,
-        recipient="engine",
-        **where,
-    )
-    repaired = repair_reply(message=turn.message, tools=tools, done_reason=turn.done_reason)
     return Interpretation(
         turn.model, turn.content or _calls_text(turn.message), repaired.calls, repaired
     )

@@ -21,6 +21,7 @@ from orchestration.engine.prompts import (
     render_template,
     truncation_suspected,
 )
+from orchestration.engine.repair import RepairResult, repair_reply
 from orchestration.engine.state import RunState, SpecialistInfo
 from orchestration.engine.types import (
     ChatMessage,
@@ -241,3 +242,34 @@ async def _fit(
         original.role, final, tool_call_id=original.tool_call_id, tool_name=original.tool_name
     )
     return [*before, replaced, *messages[split.index + 1 :]]
+
+
+async def tool_turn(
+    ctx: StepContext,
+    *,
+    role: str,
+    key: str,
+    system: str,
+    prompt: str,
+    tools: Sequence[ToolSpec],
+    where: dict[str, str],
+) -> tuple[Turn, RepairResult]:
+    """One engine-to-model question with tools (interpreter, diagnosis): record the prompt, ask,
+    and run the reply through the deterministic repair stages (its output is untrusted too)."""
+    await ensure_message(
+        ctx.journal,
+        MessageRecord(
+            key=f"{key}:prompt", sender="engine", recipient=role, role="user", content=prompt,
+            **where,
+        ),
+    )  # fmt: skip
+    turn = await model_turn(
+        ctx,
+        role=role,
+        key=key,
+        messages=[ChatMessage("system", system), ChatMessage("user", prompt)],
+        tools=tools,
+        recipient="engine",
+        **where,
+    )
+    return turn, repair_reply(message=turn.message, tools=tools, done_reason=turn.done_reason)
