@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from orchestration.config.errors import ConfigError, ConfigProblem
+from orchestration.config.errors import ConfigError
+from orchestration.config.reader import Reader, type_name
 from orchestration.config.yaml_text import yaml_read
 from orchestration.engine.conditions import ConditionError, condition_parse
 
@@ -88,75 +89,6 @@ class OrchestrationConfig:
     conversation: ConversationConfig
 
 
-class _Reader:
-    """Walks the parsed YAML, collecting every problem with its path instead of stopping at one."""
-
-    def __init__(self) -> None:
-        self.problems: list[ConfigProblem] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(ConfigProblem(path, message))
-
-    def mapping(self, value: Any, path: str, allowed: set[str], required: set[str] = frozenset()):
-        if not isinstance(value, dict):
-            self.problem(path, f"must be a mapping, not {_type_name(value)}")
-            return None
-        for key in value:
-            if not isinstance(key, str):
-                self.problem(path, f"keys must be text, found {key!r}")
-            elif key not in allowed:
-                self.problem(
-                    f"{path}.{key}", f"unknown key; allowed here: {', '.join(sorted(allowed))}"
-                )
-        for key in sorted(required - set(value)):
-            self.problem(f"{path}.{key}", "is required")
-        return value
-
-    def text(self, value: Any, path: str, *, max_length: int = 500, allow_empty: bool = False):
-        if not isinstance(value, str):
-            self.problem(path, f"must be text, not {_type_name(value)}")
-            return None
-        if not allow_empty and not value.strip():
-            self.problem(path, "must not be empty")
-            return None
-        if len(value) > max_length:
-            self.problem(path, f"is longer than {max_length} characters")
-            return None
-        return value
-
-    def boolean(self, value: Any, path: str):
-        if not isinstance(value, bool):
-            self.problem(path, f"must be true or false, not {_type_name(value)}")
-            return None
-        return value
-
-    def integer(self, value: Any, path: str, *, minimum: int, maximum: int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(path, f"must be a whole number, not {_type_name(value)}")
-            return None
-        if not minimum <= value <= maximum:
-            self.problem(path, f"must be between {minimum} and {maximum}, got {value}")
-            return None
-        return value
-
-    def number(self, value: Any, path: str, *, minimum: float, maximum: float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(path, f"must be a number, not {_type_name(value)}")
-            return None
-        if not minimum <= value <= maximum:
-            self.problem(path, f"must be between {minimum} and {maximum}, got {value}")
-            return None
-        return float(value)
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "a boolean"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
-
-
 def config_parse(text: str) -> OrchestrationConfig:
     """Parse and validate configuration YAML. Raises ``ConfigError`` listing every problem."""
     return config_from_data(yaml_read(text))
@@ -164,7 +96,7 @@ def config_parse(text: str) -> OrchestrationConfig:
 
 def config_from_data(data: Any) -> OrchestrationConfig:
     """Validate already-parsed YAML data. Raises ``ConfigError`` listing every problem."""
-    r = _Reader()
+    r = Reader()
     top = r.mapping(data, "(top level)", {"servers", "orchestration"}, {"orchestration"})
     if top is None:
         raise ConfigError(r.problems)
@@ -211,7 +143,7 @@ def config_from_data(data: Any) -> OrchestrationConfig:
     )
 
 
-def _servers(r: _Reader, raw: Any) -> list[ServerConfig]:
+def _servers(r: Reader, raw: Any) -> list[ServerConfig]:
     if raw is None:
         return []
     if r.mapping(raw, "servers", set(raw) if isinstance(raw, dict) else set()) is None:
@@ -249,7 +181,7 @@ def _servers(r: _Reader, raw: Any) -> list[ServerConfig]:
     return servers
 
 
-def _server_url(r: _Reader, value: Any, path: str) -> str | None:
+def _server_url(r: Reader, value: Any, path: str) -> str | None:
     text = r.text(value, path, max_length=300)
     if text is None:
         return None
@@ -271,7 +203,7 @@ def _server_url(r: _Reader, value: Any, path: str) -> str | None:
     return text.strip().rstrip("/")
 
 
-def _specialist(r: _Reader, role: str, raw: Any, path: str) -> SpecialistConfig | None:
+def _specialist(r: Reader, role: str, raw: Any, path: str) -> SpecialistConfig | None:
     body = r.mapping(
         raw,
         path,
@@ -307,7 +239,7 @@ def _specialist(r: _Reader, role: str, raw: Any, path: str) -> SpecialistConfig 
     return SpecialistConfig(role, model, server, persona, description, window, options, approval)
 
 
-def _options(r: _Reader, raw: Any, path: str) -> dict[str, Any] | None:
+def _options(r: Reader, raw: Any, path: str) -> dict[str, Any] | None:
     body = r.mapping(raw, path, set(_OPTION_TYPES))
     if body is None:
         return None
@@ -319,13 +251,13 @@ def _options(r: _Reader, raw: Any, path: str) -> dict[str, Any] | None:
     return dict(body)
 
 
-def _rules(r: _Reader, raw: Any, roles: set[str]) -> list[RuleConfig]:
+def _rules(r: Reader, raw: Any, roles: set[str]) -> list[RuleConfig]:
     routing = r.mapping(raw, "orchestration.routing", {"rules"})
     if routing is None:
         return []
     items = routing.get("rules", [])
     if not isinstance(items, list):
-        r.problem("orchestration.routing.rules", f"must be a list, not {_type_name(items)}")
+        r.problem("orchestration.routing.rules", f"must be a list, not {type_name(items)}")
         return []
     rules = []
     for index, item in enumerate(items):
@@ -364,7 +296,7 @@ def _rules(r: _Reader, raw: Any, roles: set[str]) -> list[RuleConfig]:
     return rules
 
 
-def _conversation(r: _Reader, raw: Any) -> ConversationConfig:
+def _conversation(r: Reader, raw: Any) -> ConversationConfig:
     path = "orchestration.conversation"
     defaults = ConversationConfig()
     body = r.mapping(raw, path, set(ConversationConfig.__dataclass_fields__))
@@ -402,7 +334,7 @@ def config_with_server_urls(
     config: OrchestrationConfig, urls: dict[str, str]
 ) -> OrchestrationConfig:
     """The same configuration with some servers' URLs replaced (validated like the file's)."""
-    r = _Reader()
+    r = Reader()
     known = {s.name for s in config.servers}
     checked = {}
     for name, url in urls.items():

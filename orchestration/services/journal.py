@@ -22,9 +22,9 @@ from orchestration.engine.ports import (
     RecordedMessage,
     ToolCallRecord,
 )
-from orchestration.engine.types import Attempt, Timing, Usage
 from orchestration.models import Conversation, Escalation, Message, Step, Thread, ToolCall
 from orchestration.services.events import event_publish, event_publish_async
+from orchestration.services.journal_records import message_record_of, tool_call_record_of
 
 _STEP_TABLE = Step._meta.db_table
 _CONVERSATION_TABLE = Conversation._meta.db_table
@@ -340,50 +340,3 @@ class DatabaseRunJournal:
                     seq=seq,
                     changed=sorted(shown),
                 )
-
-
-def message_record_of(row: Message) -> MessageRecord:
-    """The engine's view of a stored message."""
-    return MessageRecord(
-        key=row.journal_key,
-        thread_key=row.thread.key if row.thread_id else "",
-        participant=row.thread.participant if row.thread_id else row.sender,
-        sender=row.sender,
-        recipient=row.recipient,
-        role=row.role,
-        content=row.content,
-        tool_calls=tuple(row.tool_calls or ()),
-        tool_call_id=row.tool_call_id,
-        model=row.model,
-        server=row.server,
-        done_reason=row.done_reason,
-        usage=Usage(prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens),
-        timing=Timing(
-            queue_wait_ms=row.queue_wait_ms,
-            load_ms=row.load_ms,
-            prompt_eval_ms=row.prompt_eval_ms,
-            generation_ms=row.generation_ms,
-            total_ms=row.total_ms,
-        ),
-        attempts=tuple(Attempt(**a) for a in row.attempts or ()),
-        estimated_prompt_tokens=row.estimated_prompt_tokens,
-        truncation_suspected=row.truncation_suspected,
-        original_content=row.original_content,
-        review=row.review,
-        withheld=tuple(row.withheld or ()),
-        thread_label=row.thread.label if row.thread_id else "",
-    )
-
-
-def tool_call_record_of(row: ToolCall) -> ToolCallRecord:
-    return ToolCallRecord(
-        key=row.journal_key,
-        call_id=row.call_id,
-        name=row.name,
-        arguments=row.arguments,
-        status=row.status,
-        result=row.result,
-        error=row.error,
-        repairs=tuple(row.repairs or ()),
-        message_key=row.message.journal_key if row.message_id else "",
-    )
