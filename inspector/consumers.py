@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from inspector import fragments
+from inspector.database import database_sync_to_async
 from inspector.forms.runs import RunFilterForm
 from inspector.fragments import ConversationView
 from inspector.lanes import Lanes
@@ -29,23 +28,20 @@ from orchestration.selectors.conversations import (
     conversation_list,
     conversation_list_row,
 )
-from orchestration.services.events import RUNS_GROUP, conversation_group_name
+from orchestration.services.events import (
+    ESCALATION_EVENTS,
+    ESCALATIONS_GROUP,
+    RUNS_GROUP,
+    conversation_group_name,
+)
 
 logger = logging.getLogger(__name__)
-
-
-def database_sync_to_async(func: Callable[..., Any]) -> DatabaseSyncToAsync:
-    """Channels' helper, but off the single shared sync thread: every open page re-reads the
-    database on each event, and serialising all of them behind one thread is what made a
-    burst of events slow to reach the pages. Each consumer still handles its events in order."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 MAX_FRAME_BYTES = 16_384
-ESCALATION_EVENTS = frozenset({"escalation.opened", "escalation.closed"})
 
 
 def error_frame(text: str) -> str:
@@ -122,7 +118,8 @@ class ConversationConsumer(InspectorConsumer):
             return
         self.view = ConversationView(conversation_id=conversation_id)
         self.sent_seq: int | None = None  # unknown until the page says what it has
-        self.groups_joined = [conversation_group_name(conversation_id), RUNS_GROUP]
+        # Other runs matter to this page only through the escalation count in the navigation.
+        self.groups_joined = [conversation_group_name(conversation_id), ESCALATIONS_GROUP]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -143,6 +140,7 @@ class ConversationConsumer(InspectorConsumer):
         self.sent_seq = last_seq
         # The lanes the page draws; unknown or implausible ones make the first frame redraw all.
         self.view.lanes = Lanes.parse(data.get("lanes"))
+        self.view.threads = None  # what the page's threads panel shows is not known
         await self.catch_up(reset_streams=True)
 
     async def catch_up(self, *, reset_streams: bool = False) -> None:
@@ -156,9 +154,25 @@ class ConversationConsumer(InspectorConsumer):
 
     async def _event(self, event: dict[str, Any]) -> None:
         if event.get("conversation_id") == self.view.conversation_id:
+            if self._covered(event.get("seq")):
+                return
             await self.catch_up()
         elif event["type"] in ESCALATION_EVENTS and self.sent_seq is not None:
             await self.send_frame(await database_sync_to_async(fragments.nav_count)())
+
+    def _covered(self, seq: Any) -> bool:
+        """Whether the page was already sent the change an event announces.
+
+        Every change takes its ``seq`` from the conversation's ``last_seq`` in the transaction
+        that writes it, so a catch-up that read ``last_seq >= seq`` has drawn it. One commit
+        sends several events (message, call, status); the first catch-up covers them all.
+        """
+        return (
+            self.sent_seq is not None
+            and isinstance(seq, int)
+            and not isinstance(seq, bool)
+            and 0 < seq <= self.sent_seq
+        )
 
     message_created = _event
     tool_call_updated = _event
@@ -169,7 +183,8 @@ class ConversationConsumer(InspectorConsumer):
     async def message_delta(self, event: dict[str, Any]) -> None:
         if self.sent_seq is None or event.get("conversation_id") != self.view.conversation_id:
             return
-        frame = await database_sync_to_async(fragments.stream_frame)(
+        # Formatting only, no database: done here rather than through a thread.
+        frame = fragments.stream_frame(
             self.view,
             key=str(event.get("key", "")),
             participant=str(event.get("participant", "")),
@@ -216,11 +231,15 @@ class RunsConsumer(InspectorConsumer):
         self.filters = await database_sync_to_async(form.filters)(user_id=user.pk)
         self.rows: set[int] = set()
         self.resumed = False
-        await self.channel_layer.group_add(RUNS_GROUP, self.channel_name)
+        # Only the runs list follows every run; the inbox and the count follow escalations.
+        self.group = RUNS_GROUP if self.page_view == "list" else ESCALATIONS_GROUP
+        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(RUNS_GROUP, self.channel_name)
+        group = getattr(self, "group", None)
+        if group is not None:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def handle_client(self, data: dict[str, Any]) -> None:
         if data.get("action", "resume") != "resume":

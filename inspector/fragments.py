@@ -7,6 +7,7 @@ so "what the page has" is always a seq. Model text is escaped by the templates l
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
@@ -16,7 +17,13 @@ from inspector.forms.runs import consultable_roles
 from inspector.lanes import Lanes
 from inspector.presenters import lanes_for, messages_place, thread_views
 from inspector.rows import diagram_context, message_rows_html, tool_calls_html
-from orchestration.models import Conversation
+from inspector.threads_panel import (
+    ThreadMarks,
+    threads_additions_html,
+    threads_marks,
+    threads_panel_html,
+)
+from orchestration.models import Conversation, Message
 from orchestration.selectors.conversations import (
     CatchUp,
     escalation_list_for_conversation,
@@ -57,11 +64,13 @@ def stream_id(key: str) -> str:
 
 @dataclass
 class ConversationView:
-    """What one page has been sent: its lanes and the streams it is drawing."""
+    """What one page has been sent: its lanes, the streams it is drawing, and what its threads
+    panel shows (``None``: not known, the next message redraws the panel)."""
 
     conversation_id: int
     lanes: Lanes | None = None
     streams: dict[str, str] = field(default_factory=dict)  # journal key -> stream id
+    threads: dict[int, ThreadMarks] | None = None
 
 
 def catch_up_frame(catch_up: CatchUp, view: ConversationView, *, reset_streams: bool) -> str:
@@ -80,7 +89,7 @@ def catch_up_frame(catch_up: CatchUp, view: ConversationView, *, reset_streams: 
     ]
     for sid in finished_streams:
         parts.append(format_html('<div id="{}" hx-swap-oob="delete"></div>', sid))
-    fork_roles = consultable_roles()
+    fork_roles = _ForkRoles()
     context = {"run": conversation, "oob": True}
     participants = {p for m in catch_up.messages for p in (m.sender, m.recipient)}
     if view.lanes is None or not view.lanes.covers(participants):
@@ -113,12 +122,7 @@ def catch_up_frame(catch_up: CatchUp, view: ConversationView, *, reset_streams: 
             cards = tool_calls_html(calls, fork_roles)
             parts.append(f'<div hx-swap-oob="innerHTML:#{target}">{cards}</div>')
     if catch_up.messages:
-        parts.append(
-            render_to_string(
-                "inspector/partials/threads.html",
-                {"threads": thread_views(conversation), "oob": True},
-            )
-        )
+        parts.append(threads_frame(conversation, catch_up.messages, view))
     if catch_up.escalations_changed:
         escalations = escalation_list_for_conversation(conversation=conversation)
         parts.append(
@@ -133,6 +137,37 @@ def catch_up_frame(catch_up: CatchUp, view: ConversationView, *, reset_streams: 
     parts.append(notice(""))
     parts.append(seq_marker(catch_up.seq))
     return "".join(parts)
+
+
+class _ForkRoles(Sequence[str]):
+    """``consultable_roles()``, read from the database only if a card offers a fork."""
+
+    def __init__(self) -> None:
+        self._roles: list[str] | None = None
+
+    def _load(self) -> list[str]:
+        if self._roles is None:
+            self._roles = consultable_roles()
+        return self._roles
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+def threads_frame(
+    conversation: Conversation, messages: list[Message], view: ConversationView
+) -> str:
+    """What new ``messages`` change in the threads panel: additions to the rows the page has,
+    or the whole panel when the page's panel is unknown or a thread is new to it."""
+    marks = view.threads
+    if marks is not None and all(m.thread_id is None or m.thread_id in marks for m in messages):
+        return threads_additions_html(messages, marks)
+    threads = thread_views(conversation)
+    view.threads = threads_marks(threads)
+    return threads_panel_html(threads, oob=True)
 
 
 def stream_frame(view: ConversationView, *, key: str, participant: str, text: str) -> str:

@@ -51,6 +51,7 @@ def consult_role(tool_name: str) -> str:
 class ThreadView:
     """One participant's view: the seqs it was shown and what was kept from it."""
 
+    pk: int
     participant: str
     label: str
     seen: list[int] = field(default_factory=list)
@@ -60,8 +61,10 @@ class ThreadView:
 def thread_views(conversation: Conversation) -> list[ThreadView]:
     """Per thread: the messages its participant was shown (by seq) and what was withheld."""
     views: dict[int, ThreadView] = {
-        t.pk: ThreadView(participant=t.participant, label=t.label)
-        for t in Thread.objects.filter(conversation=conversation).order_by("id")
+        pk: ThreadView(pk=pk, participant=participant, label=label)
+        for pk, participant, label in Thread.objects.filter(conversation=conversation)
+        .order_by("id")
+        .values_list("pk", "participant", "label")
     }
     rows = (
         Message.objects.filter(conversation=conversation, seq__lte=conversation.last_seq)

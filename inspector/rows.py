@@ -79,7 +79,8 @@ def tool_call_card_html(call: ToolCall, fork_roles: Sequence[str]) -> str:
             '<details class="repairs" open><summary>Repair trail</summary>'
             f"<ol>{trail}</ol></details>"
         )
-    fork = fork_form_html(call, fork_roles) if fork_roles and consult_role(call.name) else ""
+    # Role first: the roles may be read from the database only when a card can be forked.
+    fork = fork_form_html(call, fork_roles) if consult_role(call.name) and fork_roles else ""
     status = _e(call.status)
     label = _e(_STATUS_LABELS.get(call.status, call.status))
     return (

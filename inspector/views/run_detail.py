@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from inspector.forms.runs import ForkForm, consultable_roles
 from inspector.presenters import consult_role, lanes_for, thread_views
 from inspector.rows import diagram_context, fork_form_html
+from inspector.threads_panel import threads_panel_html
 from inspector.views.common import fragment, operator_required, page
 from inspector.views.errors import domain_error_message, domain_errors
 from orchestration.models import Conversation, ToolCall
@@ -48,7 +49,7 @@ def run_context(conversation: Conversation) -> dict[str, Any]:
         "run": conversation,
         **diagram,
         "escalations": escalation_list_for_conversation(conversation=conversation),
-        "threads": thread_views(conversation),
+        "threads_html": threads_panel_html(thread_views(conversation)),
         "seq": conversation.last_seq,
     }
 

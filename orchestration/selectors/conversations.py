@@ -97,23 +97,34 @@ def message_list_for_conversation(
     and a client told "you have everything up to S" really has.
     """
     up_to = conversation.last_seq if up_to_seq is None else up_to_seq
-    messages = list(
+    messages = _messages_between(conversation, after_seq, up_to)
+    # One query for all their calls, grouped here: a prefetch would build a queryset per message.
+    calls: list[ToolCall] = []
+    if messages:
+        calls = list(
+            ToolCall.objects.filter(
+                conversation=conversation, message__seq__gt=after_seq, message__seq__lte=up_to
+            ).order_by("id")
+        )
+    _calls_attach(messages, calls)
+    return messages
+
+
+def _messages_between(conversation: Conversation, after_seq: int, up_to: int) -> list[Message]:
+    return list(
         Message.objects.filter(conversation=conversation, seq__gt=after_seq, seq__lte=up_to)
         .defer("attempts", "tool_calls", "step_id", "created_at")
         .order_by("seq")
     )
-    # One query for all their calls, grouped here: a prefetch would build a queryset per message.
-    calls: dict[int, list[ToolCall]] = {m.pk: [] for m in messages}
-    if messages:
-        rows = ToolCall.objects.filter(
-            conversation=conversation, message__seq__gt=after_seq, message__seq__lte=up_to
-        ).order_by("id")
-        for call in rows:
-            if call.message_id in calls:
-                calls[call.message_id].append(call)
+
+
+def _calls_attach(messages: list[Message], calls: list[ToolCall]) -> None:
+    by_message: dict[int, list[ToolCall]] = {m.pk: [] for m in messages}
+    for call in calls:
+        if call.message_id in by_message:
+            by_message[call.message_id].append(call)
     for message in messages:
-        message.calls = calls[message.pk]
-    return messages
+        message.calls = by_message[message.pk]
 
 
 def tool_call_list_for_message(
@@ -169,8 +180,11 @@ def conversation_catch_up(*, conversation_id: int, after_seq: int) -> CatchUp | 
     """Everything of one conversation that changed after ``after_seq``, or ``None`` if it is gone.
 
     Reads the conversation first, so what follows is at least as new as its ``last_seq``.
+    Every change takes its own ``seq`` (a message, a tool call written or updated, an
+    escalation opened or closed, the status): when the new messages and the status account for
+    every seq since ``after_seq``, no call or escalation changed, and they are not read.
     """
-    conversation = conversation_get(conversation_id=conversation_id)
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
     if conversation is None:
         return None
     catch_up = CatchUp(conversation=conversation, after_seq=after_seq)
@@ -179,22 +193,28 @@ def conversation_catch_up(*, conversation_id: int, after_seq: int) -> CatchUp | 
     if conversation.last_seq - after_seq > CATCH_UP_LIMIT or after_seq < 0:
         catch_up.reload = True
         return catch_up
-    catch_up.messages = message_list_for_conversation(
-        conversation=conversation, after_seq=after_seq
+    catch_up.status_changed = conversation.status_seq > after_seq
+    messages = _messages_between(conversation, after_seq, conversation.last_seq)
+    catch_up.messages = messages
+    accounted = {m.seq for m in messages}
+    if catch_up.status_changed:
+        accounted.add(conversation.status_seq)
+    if len(accounted) >= conversation.last_seq - after_seq:
+        _calls_attach(messages, [])
+        return catch_up
+    # A call is written after its message, with a later seq: the calls changed since
+    # ``after_seq`` include every call of the new messages.
+    changed = list(
+        ToolCall.objects.filter(conversation=conversation, seq__gt=after_seq).order_by("id")
     )
-    new_message_ids = {m.pk for m in catch_up.messages}
-    changed = (
-        ToolCall.objects.filter(conversation=conversation, seq__gt=after_seq)
-        .values_list("message_id", flat=True)
-        .distinct()
-    )
+    _calls_attach(messages, changed)
+    new_message_ids = {m.pk for m in messages}
     # A new message is drawn with its calls already; only older messages need their cards redrawn.
     catch_up.message_ids_with_changed_calls = sorted(
-        {mid for mid in changed if mid not in new_message_ids},
+        {c.message_id for c in changed if c.message_id not in new_message_ids},
         key=lambda m: (m is not None, m or 0),
     )
     catch_up.escalations_changed = Escalation.objects.filter(
         conversation=conversation, seq__gt=after_seq
     ).exists()
-    catch_up.status_changed = conversation.status_seq > after_seq
     return catch_up

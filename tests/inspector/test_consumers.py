@@ -10,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async as sync
 
 from orchestration.services.events import event_publish_async
-from tests.factories import ConversationFactory, OperatorFactory, UserFactory
+from tests.factories import ConversationFactory, OperatorFactory, ThreadFactory, UserFactory
 from tests.inspector import live
 
 pytestmark = [
@@ -206,6 +206,9 @@ async def test_tokens_stream_into_a_row_that_the_finished_message_replaces(alice
     run = await sync(ConversationFactory)()
     comm, _, _ = await _connect(f"/ws/conversations/{run.pk}/", alice_cookie)
     await _resume(comm, 0)
+    frames = []
+    # One token at a time, as a model streams them (tokens sent in the same instant go out as
+    # one delta: see test_tokens_sent_together_reach_the_page_in_one_frame_in_order).
     for text in ("Hel", "lo <script>"):
         await event_publish_async(
             conversation_id=run.pk,
@@ -215,8 +218,8 @@ async def test_tokens_stream_into_a_row_that_the_finished_message_replaces(alice
             participant="arbiter",
             text=text,
         )
-    first = await comm.receive_from(timeout=5)
-    second = await comm.receive_from(timeout=5)
+        frames.append(await comm.receive_from(timeout=5))
+    first, second = frames
     assert 'hx-swap-oob="beforeend:#streams"' in first and "Hel" in first
     stream_id = re.search(r'id="(stream-[0-9a-f]+)"', first)[1]
     assert f'hx-swap-oob="beforeend:#{stream_id}-text"' in second
@@ -285,4 +288,23 @@ async def test_runs_list_socket_refuses_strangers_but_the_navigation_count_is_fo
     assert connected
     await comm.send_to(text_data=json.dumps({"action": "resume", "last_seq": "0"}))
     assert 'id="nav-escalations"' in await comm.receive_from(timeout=5)
+    await comm.disconnect()
+
+
+async def test_threads_panel_is_redrawn_once_after_resuming_then_only_grows(alice_cookie):
+    run = await sync(ConversationFactory)()
+    thread = await sync(ThreadFactory)(conversation=run, participant="coding")
+    await sync(live.message_record)(run, thread=thread, content="first")
+    comm, _, _ = await _connect(f"/ws/conversations/{run.pk}/", alice_cookie)
+    await _resume(comm, 1)
+    await sync(live.message_record)(run, thread=thread, content="second")
+    frame = (await _frames_until(comm, "second"))[-1]
+    assert '<section id="threads" class="panel threads" hx-swap-oob="outerHTML"' in frame
+    assert '<a href="#m-1">#1</a>, <a href="#m-2">#2</a>' in frame
+    await sync(live.message_record)(run, thread=thread, content="third", withheld=["<b>x</b>"])
+    frame = (await _frames_until(comm, "third"))[-1]
+    assert 'id="threads"' not in frame
+    assert f'<div hx-swap-oob="beforeend:#thread-{thread.pk}-seen">, <a href="#m-3">#3</a>' in frame
+    assert f'hx-swap-oob="innerHTML:#thread-{thread.pk}-withheld"' in frame
+    assert "&lt;b&gt;x&lt;/b&gt;" in frame
     await comm.disconnect()
