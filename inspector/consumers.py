@@ -99,7 +99,8 @@ class InspectorConsumer(AsyncWebsocketConsumer):
             await self.send_frame(error_frame("The server could not handle that frame."))
 
     async def handle_client(self, data: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Pages override this; a socket that expects no frames says so."""
+        await self.send_frame(error_frame("This socket does not take frames."))
 
 
 class ConversationConsumer(InspectorConsumer):

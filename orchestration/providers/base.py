@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from orchestration.engine import errors as e
 from orchestration.engine.types import ModelRequest
+from orchestration.providers.http import HttpEndpoint, RetryPolicy, Timeouts
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +75,23 @@ def check_request(request: ModelRequest, *, server: str) -> None:
         # constrained decoding makes the tool-call tag impossible (ollama-api.md §10.9)
         raise e.BadRequest(
             "a request may carry tools or a response format, not both", server=server
+        )
+
+
+class HttpModelClient:
+    """What every HTTP model client shares: its server's name and its one ``HttpEndpoint``."""
+
+    kind = ""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        server: str = "",
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.server = server or base_url
+        self.http = HttpEndpoint(
+            server=self.server, base_url=base_url, timeouts=timeouts, retry=retry
         )

@@ -25,33 +25,20 @@ from orchestration.engine.types import (
     ToolCallPart,
 )
 from orchestration.providers.base import (
+    HttpModelClient,
     LoadedModel,
     ModelInfo,
     ServerHealth,
     check_request,
     tools_warning,
 )
-from orchestration.providers.http import HttpEndpoint, RetryPolicy, Timeouts
 from orchestration.providers.wire import decode_arguments, new_call_id, ollama_usage_and_timing
 
 
-class OllamaClient:
+class OllamaClient(HttpModelClient):
     """A ``ModelClient`` for one Ollama server."""
 
     kind = "ollama"
-
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        server: str = "",
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        self.server = server or base_url
-        self.http = HttpEndpoint(
-            server=self.server, base_url=base_url, timeouts=timeouts, retry=retry
-        )
 
     # Chat --------------------------------------------------------------------------------------
     async def chat(self, request: ModelRequest, *, deadline_at: float | None = None) -> ModelReply:

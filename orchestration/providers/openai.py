@@ -37,30 +37,18 @@ from orchestration.engine.types import (
     ToolCallPart,
     Usage,
 )
-from orchestration.providers.base import ServerHealth, check_request
-from orchestration.providers.http import HttpEndpoint, RetryPolicy, Timeouts
+from orchestration.providers.base import HttpModelClient, ServerHealth, check_request
 from orchestration.providers.wire import RAW_ARGUMENTS, decode_arguments, new_call_id
 
 
-class OpenAIClient:
+class OpenAIClient(HttpModelClient):
     """A ``ModelClient`` for one OpenAI-compatible server."""
 
     kind = "openai"
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        server: str = "",
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        self.server = server or base_url
-        self.http = HttpEndpoint(
-            server=self.server, base_url=base_url, timeouts=timeouts, retry=retry
-        )
-        self.schema_style = "json_schema"
-        self.stream_tools = True
+    # Learned per server from its answers (see the module doc); instance attributes once changed.
+    schema_style = "json_schema"
+    stream_tools = True
 
     async def chat(self, request: ModelRequest, *, deadline_at: float | None = None) -> ModelReply:
         try:
